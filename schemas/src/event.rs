@@ -1,0 +1,215 @@
+//! Events: what happened, published once to the `CM_EVENTS` stream and replayed from there.
+//!
+//! The envelope is stable across kinds: `{id, time, scope, scopeId, kind, data, raw?}`. `kind`
+//! selects the shape of `data`. The JetStream stream sequence is the event's position and is
+//! handed to clients as `seq` ([`StreamedEvent`]) and as the SSE `id:`.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::session::SessionInfo;
+
+/// What an event is about; the second token of its subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Session,
+    Project,
+    Job,
+    Runtime,
+    Extension,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Session => "session",
+            Scope::Project => "project",
+            Scope::Job => "job",
+            Scope::Runtime => "runtime",
+            Scope::Extension => "extension",
+        }
+    }
+}
+
+/// One event as published. `id` doubles as the `Nats-Msg-Id`, so a retried publish is dropped by
+/// JetStream's duplicate window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: Uuid,
+    pub time: DateTime<Utc>,
+    pub scope: Scope,
+    pub scope_id: String,
+    #[serde(flatten)]
+    pub body: EventBody,
+    /// The runtime's payload this event was normalized from, untouched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<Value>,
+}
+
+impl Event {
+    pub fn new(scope: Scope, scope_id: impl Into<String>, body: EventBody) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            time: Utc::now(),
+            scope,
+            scope_id: scope_id.into(),
+            body,
+            raw: None,
+        }
+    }
+
+    pub fn session(session_id: impl Into<String>, body: EventBody) -> Self {
+        Self::new(Scope::Session, session_id, body)
+    }
+
+    pub fn with_raw(mut self, raw: Value) -> Self {
+        self.raw = Some(raw);
+        self
+    }
+
+    /// The subject this event is published on.
+    pub fn subject(&self) -> String {
+        crate::subjects::event(self.scope, &self.scope_id, self.body.kind())
+    }
+}
+
+/// An event as delivered to clients: the envelope plus its stream sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreamedEvent {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Which text stream of an item a delta extends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DeltaStream {
+    /// Agent message text.
+    Text,
+    ReasoningSummary,
+    ReasoningText,
+    /// Command execution output.
+    CommandOutput,
+    /// File change tool output.
+    FileChangeOutput,
+    Other,
+}
+
+/// How a turn ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TurnStatus {
+    InProgress,
+    Completed,
+    Interrupted,
+    Failed,
+}
+
+impl TurnStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TurnStatus::InProgress => "inProgress",
+            TurnStatus::Completed => "completed",
+            TurnStatus::Interrupted => "interrupted",
+            TurnStatus::Failed => "failed",
+        }
+    }
+}
+
+/// Event kinds and their data. The `kind` strings are part of the public contract.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", content = "data")]
+pub enum EventBody {
+    #[serde(rename = "session.created")]
+    SessionCreated { session: SessionInfo },
+    #[serde(rename = "turn.started", rename_all = "camelCase")]
+    TurnStarted { turn_id: String },
+    #[serde(rename = "item.started", rename_all = "camelCase")]
+    ItemStarted {
+        turn_id: String,
+        item_id: String,
+        item_type: String,
+        item: Value,
+    },
+    #[serde(rename = "item.delta", rename_all = "camelCase")]
+    ItemDelta {
+        turn_id: String,
+        item_id: String,
+        stream: DeltaStream,
+        delta: String,
+    },
+    #[serde(rename = "item.completed", rename_all = "camelCase")]
+    ItemCompleted {
+        turn_id: String,
+        item_id: String,
+        item_type: String,
+        item: Value,
+    },
+    #[serde(rename = "turn.completed", rename_all = "camelCase")]
+    TurnCompleted {
+        turn_id: String,
+        status: TurnStatus,
+        /// Why a turn ended other than by the runtime's own account (`runtime_exited`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<Value>,
+    },
+    #[serde(rename = "usage.updated", rename_all = "camelCase")]
+    UsageUpdated {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+        usage: Value,
+    },
+    /// A runtime notification we do not (yet) normalize; `method` and `params` as received.
+    #[serde(rename = "runtime.notification", rename_all = "camelCase")]
+    RuntimeNotification { method: String, params: Value },
+}
+
+impl EventBody {
+    /// The `kind` string, also the last tokens of the event subject.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            EventBody::SessionCreated { .. } => "session.created",
+            EventBody::TurnStarted { .. } => "turn.started",
+            EventBody::ItemStarted { .. } => "item.started",
+            EventBody::ItemDelta { .. } => "item.delta",
+            EventBody::ItemCompleted { .. } => "item.completed",
+            EventBody::TurnCompleted { .. } => "turn.completed",
+            EventBody::UsageUpdated { .. } => "usage.updated",
+            EventBody::RuntimeNotification { .. } => "runtime.notification",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_is_flat_with_kind_and_data() {
+        let ev = Event::session(
+            "s1",
+            EventBody::ItemDelta {
+                turn_id: "t".into(),
+                item_id: "i".into(),
+                stream: DeltaStream::Text,
+                delta: "hi".into(),
+            },
+        );
+        let v = serde_json::to_value(&ev).unwrap_or_default();
+        assert_eq!(v["kind"], "item.delta");
+        assert_eq!(v["scopeId"], "s1");
+        assert_eq!(v["data"]["itemId"], "i");
+        let back: Event = serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, ev);
+        assert_eq!(ev.subject(), "cm.v1.evt.session.s1.item.delta");
+    }
+}

@@ -1,0 +1,24 @@
+//! The Codex Manager bus contract.
+//!
+//! Every message body that crosses a process boundary (NATS request/reply, JetStream events,
+//! job payloads) has its Rust type here and nowhere else. JSON Schemas generated from these types
+//! are committed under `schemas/json/` and checked for drift by `tests/drift.rs`, so automation
+//! written in any language can rely on them.
+
+pub mod error;
+pub mod event;
+pub mod queue;
+pub mod reply;
+pub mod runtime;
+pub mod session;
+pub mod subjects;
+
+mod registry;
+
+pub use error::{BusError, ErrorCode};
+pub use event::{Event, EventBody, Scope, StreamedEvent};
+pub use registry::{all_schemas, render};
+pub use reply::Reply;
+
+/// Version of the bus contract; bumped with the `v1` in every subject on a breaking change.
+pub const CONTRACT_VERSION: &str = "1.0.0";

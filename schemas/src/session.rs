@@ -1,0 +1,110 @@
+//! Session service commands (`cm.v1.session.*`) and the records it answers with.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A session: one app-server thread, its id is the thread id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub id: String,
+    pub title: Option<String>,
+    pub cwd: String,
+    pub model: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// `idle` or `active` (a turn is in progress).
+    pub status: String,
+}
+
+/// `cm.v1.session.create`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateSession {
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Working directory of the thread; the runtime's default when absent.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+/// `cm.v1.session.list`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListSessions {
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Opaque cursor from a previous page's `nextCursor`.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionPage {
+    pub sessions: Vec<SessionInfo>,
+    pub next_cursor: Option<String>,
+}
+
+/// `cm.v1.session.get`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetSession {
+    pub session_id: String,
+}
+
+/// A session with its transcript, and the stream sequence the snapshot reflects: every event of
+/// this session up to and including `seq` is applied, none after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSnapshot {
+    pub session: SessionInfo,
+    pub turns: Vec<TurnRecord>,
+    pub seq: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnRecord {
+    pub id: String,
+    /// `inProgress`, `completed`, `interrupted` or `failed`.
+    pub status: String,
+    pub reason: Option<String>,
+    pub error: Option<Value>,
+    pub started_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub items: Vec<ItemRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemRecord {
+    pub id: String,
+    /// The runtime's item type (`userMessage`, `agentMessage`, `reasoning`, `commandExecution`...).
+    pub item_type: String,
+    /// `streaming`, `completed` or `canceled`.
+    pub status: String,
+    /// Text accumulated from deltas; replaced by the authoritative text on completion.
+    pub text: String,
+    /// The latest full item from the runtime.
+    pub item: Value,
+}
+
+/// `cm.v1.session.turn.start`: send a user message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StartTurn {
+    pub session_id: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TurnAccepted {
+    pub session_id: String,
+    pub turn_id: String,
+}
