@@ -1,1 +1,20 @@
-//! cm-bus
+//! Bus conventions: how a Codex Manager service connects to NATS, publishes events to
+//! JetStream, sends commands and serves them.
+//!
+//! Every publish carries `Nats-Msg-Id` (JetStream drops a retried duplicate) and the W3C
+//! `traceparent` of the current span; every handler continues the caller's trace.
+
+mod args;
+mod client;
+mod lifecycle;
+mod serve;
+mod streams;
+
+pub use args::ServiceArgs;
+pub use client::{Bus, ConnectError, PublishError};
+pub use serve::{Handler, serve_endpoint};
+pub use lifecycle::{cancel_on_signal, terminated};
+pub use streams::{EventsStreamConfig, ensure_events_stream, ensure_jobs_stream};
+
+/// Default time a command waits for its reply.
+pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -1,1 +1,96 @@
-//! cm-gateway
+//! The gateway: the only HTTP surface. It speaks to the other services over NATS only — never
+//! to Postgres or app-server — and streams events to clients from JetStream.
+
+mod auth;
+mod error;
+mod routes;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use cm_bus::{Bus, serve_endpoint};
+use cm_schemas::BusError;
+use cm_schemas::queue::Empty;
+use cm_schemas::subjects::{prefix, service, verb};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use auth::load_or_create_token;
+pub use error::status_of;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The bearer token clients must present.
+    pub token: String,
+    /// Built web UI to serve at `/` (optional).
+    pub web_dir: Option<PathBuf>,
+    /// How long a command waits for its service.
+    pub request_timeout: Duration,
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn new(token: impl Into<String>) -> Self {
+        Self {
+            token: token.into(),
+            web_dir: None,
+            request_timeout: Duration::from_secs(90),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+pub fn app(cfg: &Config, bus: Bus) -> Router {
+    let state = state::AppState { bus, request_timeout: cfg.request_timeout };
+    let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
+    if let Some(dir) = &cfg.web_dir {
+        let index = dir.join("index.html");
+        app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+    }
+    app.layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            let span = tracing::info_span!("http.request", http.method = %req.method(), http.route = %req.uri().path());
+            cm_telemetry::set_parent_from_http(&span, req.headers());
+            span
+        }))
+}
+
+/// Serves HTTP on `listener` until `shutdown` is cancelled.
+pub async fn run(cfg: Config, bus: Bus, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    use async_nats::service::ServiceExt;
+
+    // Registered so `$SRV.PING/INFO/STATS` answer for the gateway like for every service.
+    let svc = bus
+        .client()
+        .service_builder()
+        .description("Codex Manager HTTP gateway")
+        .start(service::GATEWAY, env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
+    let status = svc
+        .group(prefix::GATEWAY)
+        .endpoint(verb::STATUS)
+        .await
+        .map_err(|e| anyhow::anyhow!("endpoint: {e}"))?;
+    let addr = listener.local_addr()?;
+    let status_task = tokio::spawn(serve_endpoint(status, move |_: Empty| async move {
+        Ok::<_, BusError>(serde_json::json!({ "listening": addr.to_string() }))
+    }));
+
+    tracing::info!(%addr, "gateway listening");
+    let app = app(&cfg, bus).into_make_service_with_connect_info::<SocketAddr>();
+    let token = shutdown.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await?;
+    status_task.abort();
+    let _ = svc.stop().await;
+    Ok(())
+}

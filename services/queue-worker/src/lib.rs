@@ -1,1 +1,104 @@
-//! cm-queue-worker
+//! The queue worker: owns durable jobs (records in Postgres, delivery through the `CM_JOBS`
+//! JetStream work queue) and, later, the extension runtime. This version migrates its schema,
+//! creates the stream and answers `cm.v1.queue.stats`; job kinds come in later versions.
+
+use std::sync::Arc;
+
+use cm_bus::{Bus, serve_endpoint};
+use cm_schemas::queue::{Empty, QueueStats};
+use cm_schemas::subjects::{prefix, service, verb};
+use cm_schemas::{BusError, subjects};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_util::sync::CancellationToken;
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+}
+
+struct Ctx {
+    bus: Bus,
+    pool: Pool,
+}
+
+pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
+    use async_nats::service::ServiceExt;
+
+    migrate(&cfg.database_url).await?;
+    let pg: tokio_postgres::Config = cfg.database_url.parse()?;
+    let mgr = Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let pool = Pool::builder(mgr).max_size(8).build()?;
+    cm_bus::ensure_jobs_stream(bus.jetstream()).await?;
+
+    let svc = bus
+        .client()
+        .service_builder()
+        .description("Codex Manager queue worker: durable jobs and extensions")
+        .start(service::QUEUE_WORKER, env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
+    let stats = svc
+        .group(prefix::QUEUE)
+        .endpoint(verb::QUEUE_STATS)
+        .await
+        .map_err(|e| anyhow::anyhow!("endpoint: {e}"))?;
+    let ctx = Arc::new(Ctx { bus, pool });
+    let task = tokio::spawn(serve_endpoint(stats, move |_: Empty| stats_of(ctx.clone())));
+    shutdown.cancelled().await;
+    task.abort();
+    let _ = svc.stop().await;
+    Ok(())
+}
+
+async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let (mut client, conn) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(conn);
+    embedded::migrations::runner()
+        .set_migration_table_name("cm_queue_migrations")
+        .run_async(&mut client)
+        .await?;
+    drop(client);
+    let _ = conn.await;
+    Ok(())
+}
+
+async fn stats_of(ctx: Arc<Ctx>) -> Result<QueueStats, BusError> {
+    let client = ctx
+        .pool
+        .get()
+        .await
+        .map_err(|e| BusError::unavailable("postgres", format!("database unavailable: {e}")))?;
+    let rows = client
+        .query("SELECT state, count(*) FROM queue.jobs GROUP BY state", &[])
+        .await
+        .map_err(|e| BusError::unavailable("postgres", format!("job counts unavailable: {e}")))?;
+    let mut stats = QueueStats::default();
+    for row in rows {
+        let n = row.get::<_, i64>(1) as u64;
+        match row.get::<_, &str>(0) {
+            "queued" => stats.queued = n,
+            "running" => stats.running = n,
+            "completed" => stats.completed = n,
+            "failed" => stats.failed = n,
+            "canceled" => stats.canceled = n,
+            _ => {}
+        }
+    }
+    let mut stream = ctx
+        .bus
+        .jetstream()
+        .get_stream(subjects::JOBS_STREAM)
+        .await
+        .map_err(|e| BusError::unavailable("nats", e.to_string()))?;
+    stats.stream_messages = stream
+        .info()
+        .await
+        .map_err(|e| BusError::unavailable("nats", e.to_string()))?
+        .state
+        .messages;
+    Ok(stats)
+}

@@ -1,1 +1,69 @@
-//! cm-session
+//! The session service: the system of record. It serves `cm.v1.session.*` commands and applies
+//! every event of `CM_EVENTS` to Postgres through a durable consumer.
+
+mod apply;
+mod commands;
+mod consumer;
+mod db;
+mod queries;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cm_bus::{Bus, serve_endpoint};
+use cm_schemas::subjects::{prefix, service, verb};
+use tokio_util::sync::CancellationToken;
+
+pub use apply::item_text;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub pool_size: usize,
+    /// How long a command waits for the runtime bridge.
+    pub runtime_timeout: Duration,
+}
+
+impl Config {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self { database_url: database_url.into(), pool_size: 16, runtime_timeout: Duration::from_secs(60) }
+    }
+}
+
+/// Migrates, then serves commands and consumes events until `shutdown` is cancelled.
+pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
+    use async_nats::service::ServiceExt;
+
+    db::migrate(&cfg.database_url).await?;
+    let pool = db::pool(&cfg.database_url, cfg.pool_size)?;
+    cm_bus::ensure_events_stream(bus.jetstream(), &Default::default()).await?;
+
+    let svc = bus
+        .client()
+        .service_builder()
+        .description("Codex Manager session service: sessions, transcripts, event history")
+        .start(service::SESSION, env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
+    let group = svc.group(prefix::SESSION);
+    let endpoint = |v: &'static str| {
+        let group = &group;
+        async move { group.endpoint(v).await.map_err(|e| anyhow::anyhow!("endpoint {v}: {e}")) }
+    };
+    let ctx = Arc::new(commands::Ctx { bus: bus.clone(), pool: pool.clone(), runtime_timeout: cfg.runtime_timeout });
+
+    let mut tasks = tokio::task::JoinSet::new();
+    let c = ctx.clone();
+    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_CREATE).await?, move |r| commands::create(c.clone(), r)));
+    let c = ctx.clone();
+    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_LIST).await?, move |r| commands::list(c.clone(), r)));
+    let c = ctx.clone();
+    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_GET).await?, move |r| commands::get(c.clone(), r)));
+    let c = ctx.clone();
+    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_TURN_START).await?, move |r| commands::start_turn(c.clone(), r)));
+
+    consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
+    let _ = svc.stop().await;
+    tasks.abort_all();
+    Ok(())
+}

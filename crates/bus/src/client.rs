@@ -1,0 +1,147 @@
+//! [`Bus`]: a connected NATS client plus its JetStream context.
+
+use std::time::Duration;
+
+use async_nats::{HeaderMap, jetstream};
+use cm_schemas::{BusError, ErrorCode, Event, Reply};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Could not connect to NATS.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot connect to NATS at {url}: {source}")]
+pub struct ConnectError {
+    url: String,
+    #[source]
+    source: async_nats::ConnectError,
+}
+
+/// An event was not stored by JetStream.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("event could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("publish to {subject} failed: {source}")]
+    Publish {
+        subject: String,
+        #[source]
+        source: async_nats::jetstream::context::PublishError,
+    },
+}
+
+/// A NATS connection with the conventions of the bus.
+#[derive(Clone, Debug)]
+pub struct Bus {
+    client: async_nats::Client,
+    js: jetstream::Context,
+}
+
+impl Bus {
+    /// Connects, retrying in the background if NATS is not up yet: a service starts in any order
+    /// and reconnects for ever after a NATS restart.
+    pub async fn connect(url: &str, name: &str) -> Result<Self, ConnectError> {
+        let client = async_nats::ConnectOptions::new()
+            .name(name)
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5))
+            .connect(url)
+            .await
+            .map_err(|source| ConnectError { url: url.to_owned(), source })?;
+        Ok(Self::from_client(client))
+    }
+
+    pub fn from_client(client: async_nats::Client) -> Self {
+        let js = jetstream::new(client.clone());
+        Self { client, js }
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.js
+    }
+
+    /// Whether the connection is currently up.
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// Publishes an event to `CM_EVENTS` and waits for JetStream to store it. Returns the stream
+    /// sequence. The event id is the `Nats-Msg-Id`, so retrying the same event is harmless.
+    pub async fn publish_event(&self, event: &Event) -> Result<u64, PublishError> {
+        let subject = event.subject();
+        let payload = serde_json::to_vec(event)?;
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
+        cm_telemetry::inject_current(&mut headers);
+        let publish = |subject: String| async {
+            self.js
+                .publish_with_headers(subject, headers.clone(), payload.clone().into())
+                .await?
+                .await
+        };
+        // One retry covers a reconnect in progress; the msg id makes the retry idempotent.
+        let ack = match publish(subject.clone()).await {
+            Ok(ack) => ack,
+            Err(first) => {
+                tracing::warn!(error = %first, %subject, "event publish failed, retrying once");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                publish(subject.clone())
+                    .await
+                    .map_err(|source| PublishError::Publish { subject, source })?
+            }
+        };
+        Ok(ack.sequence)
+    }
+
+    /// Sends a command and decodes its [`Reply`]. Transport failures become typed errors:
+    /// no responders → `unavailable` (with the subject), time-out → `timeout`.
+    pub async fn request<Req, Resp>(
+        &self,
+        subject: &str,
+        body: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, BusError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
+        let payload = serde_json::to_vec(body)
+            .map_err(|e| BusError::internal(format!("request encoding failed: {e}")))?;
+        let mut headers = HeaderMap::new();
+        cm_telemetry::inject_current(&mut headers);
+        let request = async_nats::Request::new()
+            .payload(payload.into())
+            .headers(headers)
+            .timeout(Some(timeout));
+        let msg = self
+            .client
+            .send_request(subject.to_owned(), request)
+            .await
+            .map_err(|e| request_error(subject, e))?;
+        let reply: Reply<Resp> = serde_json::from_slice(&msg.payload).map_err(|e| {
+            BusError::internal(format!("malformed reply from {subject}: {e}"))
+        })?;
+        reply.into()
+    }
+}
+
+fn request_error(subject: &str, e: async_nats::RequestError) -> BusError {
+    use async_nats::RequestErrorKind as K;
+    let service = subject.split('.').nth(2).unwrap_or(subject);
+    match e.kind() {
+        K::NoResponders => BusError::unavailable(
+            service,
+            format!("no service answers {subject}: is the {service} service running?"),
+        ),
+        K::TimedOut => BusError::new(ErrorCode::Timeout, format!("{subject} timed out"))
+            .with_details(serde_json::json!({ "dependency": service })),
+        K::MaxPayloadExceeded => BusError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request to {subject} exceeds the NATS max payload"),
+        ),
+        K::InvalidSubject => BusError::validation("subject", format!("invalid subject {subject}")),
+        K::Other => BusError::unavailable("nats", format!("request to {subject} failed: {e}")),
+    }
+}

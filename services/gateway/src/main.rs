@@ -1,0 +1,42 @@
+//! `cm-gateway`: parses flags, starts telemetry, runs [`cm_gateway::run`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(version, about = "Codex Manager HTTP gateway")]
+struct Args {
+    #[command(flatten)]
+    common: cm_bus::ServiceArgs,
+    /// Address to listen on (loopback by default).
+    #[arg(long, env = "CM_HTTP_ADDR", default_value = "127.0.0.1:8787")]
+    addr: SocketAddr,
+    /// File holding the bearer token; created with mode 0600 on first run.
+    #[arg(long, env = "CM_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// Data directory (the token lives here unless --token-file is given).
+    #[arg(long, env = "CM_DATA_DIR", default_value = ".codex-manager")]
+    data_dir: PathBuf,
+    /// Directory of the built web UI to serve at `/`.
+    #[arg(long, env = "CM_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let _telemetry = cm_telemetry::init("cm-gateway", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
+    let token_file = args.token_file.unwrap_or_else(|| args.data_dir.join("token"));
+    let token = cm_gateway::load_or_create_token(&token_file)
+        .with_context(|| format!("token file {}", token_file.display()))?;
+    let mut cfg = cm_gateway::Config::new(token);
+    cfg.web_dir = args.web_dir;
+    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-gateway").await?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("bind {}", args.addr))?;
+    cm_gateway::run(cfg, bus, listener, cm_bus::cancel_on_signal()).await
+}

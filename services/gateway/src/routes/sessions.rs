@@ -1,0 +1,65 @@
+//! Sessions: create, list, get (snapshot + sequence), send a message.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use cm_schemas::BusError;
+use cm_schemas::session::{
+    CreateSession, GetSession, ListSessions, SessionInfo, SessionPage, SessionSnapshot, StartTurn,
+    TurnAccepted,
+};
+use cm_schemas::subjects::{self, prefix, verb};
+use serde::Deserialize;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Turns axum's body rejection into our validation error, naming the problem.
+pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| ApiError(BusError::validation("body", e.body_text())))
+}
+
+fn cmd(v: &str) -> String {
+    subjects::command(prefix::SESSION, v)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    payload: Result<Json<CreateSession>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
+    let req = body(payload)?;
+    let session = state.command(&cmd(verb::SESSION_CREATE), &req).await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListSessions>,
+) -> ApiResult<Json<SessionPage>> {
+    Ok(Json(state.command(&cmd(verb::SESSION_LIST), &q).await?))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<SessionSnapshot>> {
+    Ok(Json(state.command(&cmd(verb::SESSION_GET), &GetSession { session_id: id }).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub text: String,
+}
+
+pub async fn send_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<SendMessage>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<TurnAccepted>)> {
+    let req = body(payload)?;
+    let accepted = state
+        .command(&cmd(verb::SESSION_TURN_START), &StartTurn { session_id: id, text: req.text })
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}

@@ -1,0 +1,277 @@
+//! Spawning the child, framing, and request/response correlation.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::{mpsc, oneshot};
+
+/// How to start the runtime.
+#[derive(Debug, Clone)]
+pub struct SpawnConfig {
+    pub bin: PathBuf,
+    pub codex_home: Option<PathBuf>,
+    /// Extra arguments after `app-server` (for example `-c key=value` overrides).
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// Something the server sent on its own initiative.
+#[derive(Debug)]
+pub enum Incoming {
+    Notification { method: String, params: Value },
+    /// A server→client request: must be answered with [`AppServer::respond`].
+    Request { id: Value, method: String, params: Value },
+    Exited(Option<ExitStatus>),
+}
+
+/// A failed call.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RpcError {
+    /// The server answered with a JSON-RPC error.
+    #[error("{method}: runtime error {code}: {message}")]
+    Server { method: String, code: i64, message: String, data: Option<Value> },
+    #[error("{method}: no answer within {0:?}", .timeout)]
+    Timeout { method: String, timeout: Duration },
+    #[error("runtime exited")]
+    Exited,
+    #[error("runtime i/o failed: {0}")]
+    Io(String),
+}
+
+impl RpcError {
+    /// JSON-RPC "method not found".
+    pub fn is_method_not_found(&self) -> bool {
+        matches!(self, RpcError::Server { code: -32601, .. })
+    }
+}
+
+type Pending = Arc<Mutex<HashMap<i64, oneshot::Sender<Result<Value, RpcError>>>>>;
+
+/// A running app-server.
+pub struct AppServer {
+    pid: Option<u32>,
+    stdin: tokio::sync::Mutex<Option<ChildStdin>>,
+    pending: Pending,
+    next_id: AtomicI64,
+    child: tokio::sync::Mutex<Option<Child>>,
+}
+
+impl AppServer {
+    /// Spawns the process; incoming messages go to the returned receiver.
+    pub fn spawn(cfg: &SpawnConfig) -> std::io::Result<(Arc<Self>, mpsc::Receiver<Incoming>)> {
+        let mut cmd = Command::new(&cfg.bin);
+        cmd.arg("app-server")
+            .args(&cfg.args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(home) = &cfg.codex_home {
+            cmd.env("CODEX_HOME", home);
+        }
+        for (k, v) in &cfg.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn()?;
+        let pid = child.id();
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let pending: Pending = Arc::default();
+        let (tx, rx) = mpsc::channel(1024);
+
+        if let Some(stderr) = stderr {
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    tracing::debug!(target: "codex_app_server", pid, "{line}");
+                }
+            });
+        }
+        let server = Arc::new(Self {
+            pid,
+            stdin: tokio::sync::Mutex::new(stdin),
+            pending: pending.clone(),
+            next_id: AtomicI64::new(1),
+            child: tokio::sync::Mutex::new(Some(child)),
+        });
+        if let Some(stdout) = stdout {
+            let reader = server.clone();
+            tokio::spawn(async move { reader.read_loop(stdout, tx).await });
+        }
+        Ok((server, rx))
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    async fn read_loop(self: Arc<Self>, stdout: tokio::process::ChildStdout, tx: mpsc::Sender<Incoming>) {
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            match lines.next_line().await {
+                Ok(Some(line)) if line.trim().is_empty() => continue,
+                Ok(Some(line)) => match serde_json::from_str::<Value>(&line) {
+                    Ok(msg) => {
+                        if let Some(incoming) = self.route(msg) {
+                            if tx.send(incoming).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "unparsable line from app-server"),
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading app-server stdout failed");
+                    break;
+                }
+            }
+        }
+        // Fail every call still waiting: their answers will never come.
+        let waiting: Vec<_> = match self.pending.lock() {
+            Ok(mut p) => p.drain().map(|(_, tx)| tx).collect(),
+            Err(_) => Vec::new(),
+        };
+        for w in waiting {
+            let _ = w.send(Err(RpcError::Exited));
+        }
+        let status = match self.child.lock().await.as_mut() {
+            Some(child) => tokio::time::timeout(Duration::from_secs(5), child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
+        };
+        let _ = tx.send(Incoming::Exited(status)).await;
+    }
+
+    /// Sorts one message into a response (completes a pending call), a request or a notification.
+    fn route(&self, mut msg: Value) -> Option<Incoming> {
+        let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
+        let id = msg.get_mut("id").map(Value::take);
+        match (method, id) {
+            (Some(method), Some(id)) => Some(Incoming::Request {
+                id,
+                method,
+                params: msg.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+            }),
+            (Some(method), None) => Some(Incoming::Notification {
+                method,
+                params: msg.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+            }),
+            (None, Some(id)) => {
+                let Some(id) = id.as_i64() else {
+                    tracing::warn!(%id, "response with a non-numeric id");
+                    return None;
+                };
+                let waiter = self.pending.lock().ok().and_then(|mut p| p.remove(&id));
+                let result = match msg.get_mut("error").map(Value::take) {
+                    Some(err) => Err(RpcError::Server {
+                        method: String::new(),
+                        code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
+                        message: err
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("unknown error")
+                            .to_owned(),
+                        data: err.get("data").cloned(),
+                    }),
+                    None => Ok(msg.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                };
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(result);
+                }
+                None
+            }
+            (None, None) => {
+                tracing::warn!(%msg, "message with neither method nor id");
+                None
+            }
+        }
+    }
+
+    async fn write(&self, msg: &Value) -> Result<(), RpcError> {
+        let mut line = serde_json::to_vec(msg).map_err(|e| RpcError::Io(e.to_string()))?;
+        line.push(b'\n');
+        let mut stdin = self.stdin.lock().await;
+        let Some(stdin) = stdin.as_mut() else {
+            return Err(RpcError::Exited);
+        };
+        stdin.write_all(&line).await.map_err(|_| RpcError::Exited)?;
+        stdin.flush().await.map_err(|_| RpcError::Exited)
+    }
+
+    /// Calls `method` and waits for its result.
+    pub async fn call(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, RpcError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(id, tx);
+        }
+        let sent = self.write(&json!({ "id": id, "method": method, "params": params })).await;
+        if let Err(e) = sent {
+            self.forget(id);
+            return Err(e);
+        }
+        match tokio::time::timeout(timeout, rx).await {
+            Ok(Ok(result)) => result.map_err(|e| match e {
+                RpcError::Server { code, message, data, .. } => {
+                    RpcError::Server { method: method.to_owned(), code, message, data }
+                }
+                other => other,
+            }),
+            Ok(Err(_)) => Err(RpcError::Exited),
+            Err(_) => {
+                self.forget(id);
+                Err(RpcError::Timeout { method: method.to_owned(), timeout })
+            }
+        }
+    }
+
+    fn forget(&self, id: i64) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.remove(&id);
+        }
+    }
+
+    /// Sends a notification.
+    pub async fn notify(&self, method: &str, params: Value) -> Result<(), RpcError> {
+        self.write(&json!({ "method": method, "params": params })).await
+    }
+
+    /// Answers a server→client request.
+    pub async fn respond(&self, id: Value, result: Result<Value, (i64, String)>) -> Result<(), RpcError> {
+        let msg = match result {
+            Ok(result) => json!({ "id": id, "result": result }),
+            Err((code, message)) => json!({ "id": id, "error": { "code": code, "message": message } }),
+        };
+        self.write(&msg).await
+    }
+
+    /// Closes stdin (app-server exits 0 on EOF) and waits briefly; kills if it lingers.
+    pub async fn shutdown(&self, grace: Duration) {
+        self.stdin.lock().await.take();
+        let mut child = self.child.lock().await;
+        if let Some(child) = child.as_mut() {
+            if tokio::time::timeout(grace, child.wait()).await.is_err() {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+            }
+        }
+    }
+
+    /// Kills the process at once.
+    pub async fn kill(&self) {
+        if let Some(child) = self.child.lock().await.as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+}

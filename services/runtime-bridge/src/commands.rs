@@ -1,0 +1,105 @@
+//! Bus commands served by the bridge (`cm.v1.runtime.*`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cm_schemas::runtime::{RuntimeStatus, ThreadStart, ThreadStarted, TurnStart, TurnStarted};
+use cm_schemas::{BusError, ErrorCode, queue::Empty};
+use serde_json::{Value, json};
+
+use crate::appserver::RpcError;
+use crate::supervisor::{Instance, Runtime};
+
+/// How long a command waits for a (re)starting runtime before answering `unavailable`.
+const READY_WAIT: Duration = Duration::from_secs(15);
+
+async fn instance(rt: &Runtime) -> Result<Arc<Instance>, BusError> {
+    rt.instance(READY_WAIT)
+        .await
+        .ok_or_else(|| BusError::unavailable("runtime", "codex app-server is not running"))
+}
+
+pub async fn thread_start(rt: Arc<Runtime>, req: ThreadStart) -> Result<ThreadStarted, BusError> {
+    let inst = instance(&rt).await?;
+    let cwd = req
+        .cwd
+        .unwrap_or_else(|| rt.cfg.default_cwd.to_string_lossy().into_owned());
+    let mut params = json!({ "cwd": cwd });
+    if let Some(model) = &req.model {
+        params["model"] = json!(model);
+    }
+    if let Some(policy) = &rt.cfg.approval_policy {
+        params["approvalPolicy"] = json!(policy);
+    }
+    if let Some(sandbox) = &rt.cfg.sandbox {
+        params["sandbox"] = json!(sandbox);
+    }
+    let result = inst
+        .server
+        .call("thread/start", params, rt.cfg.call_timeout)
+        .await
+        .map_err(rpc_error)?;
+    let thread_id = result
+        .pointer("/thread/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "thread/start returned no thread id"))?
+        .to_owned();
+    inst.mark_loaded(&thread_id);
+    Ok(ThreadStarted {
+        thread_id,
+        cwd: result.get("cwd").and_then(Value::as_str).unwrap_or(&cwd).to_owned(),
+        model: result.get("model").and_then(Value::as_str).map(str::to_owned),
+        raw: result,
+    })
+}
+
+pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted, BusError> {
+    if req.text.trim().is_empty() {
+        return Err(BusError::validation("text", "message text must not be empty"));
+    }
+    let inst = instance(&rt).await?;
+    // A thread not loaded in this process (after a respawn or a bridge restart) is resumed first.
+    if !inst.is_loaded(&req.thread_id) {
+        inst.server
+            .call("thread/resume", json!({ "threadId": req.thread_id }), rt.cfg.call_timeout)
+            .await
+            .map_err(rpc_error)?;
+        inst.mark_loaded(&req.thread_id);
+    }
+    let params = json!({
+        "threadId": req.thread_id,
+        "input": [{ "type": "text", "text": req.text, "text_elements": [] }],
+    });
+    let result = inst
+        .server
+        .call("turn/start", params, rt.cfg.call_timeout)
+        .await
+        .map_err(rpc_error)?;
+    let turn_id = result
+        .pointer("/turn/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "turn/start returned no turn id"))?
+        .to_owned();
+    rt.turn_started(&req.thread_id, &turn_id);
+    Ok(TurnStarted { thread_id: req.thread_id, turn_id })
+}
+
+pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusError> {
+    Ok(rt.status())
+}
+
+/// Maps a JSON-RPC failure to a bus error.
+pub fn rpc_error(e: RpcError) -> BusError {
+    match &e {
+        RpcError::Server { code: -32601, method, .. } => BusError::new(
+            ErrorCode::NotSupported,
+            format!("the runtime does not support {method}"),
+        ),
+        RpcError::Server { code, message, data, method } => {
+            BusError::new(ErrorCode::RuntimeError, format!("{method}: {message}"))
+                .with_details(json!({ "rpcCode": code, "data": data }))
+        }
+        RpcError::Timeout { .. } => BusError::new(ErrorCode::Timeout, e.to_string()),
+        RpcError::Exited | RpcError::Io(_) => BusError::unavailable("runtime", e.to_string()),
+    }
+}

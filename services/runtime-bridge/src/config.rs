@@ -1,0 +1,38 @@
+//! Bridge configuration, validated once by `main` (or built directly by tests).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::appserver::SpawnConfig;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Identifies this bridge instance on the bus (runtime-scoped events, status).
+    pub bridge_id: String,
+    pub spawn: SpawnConfig,
+    /// Working directory for threads started without one.
+    pub default_cwd: PathBuf,
+    /// Time-out of every call into app-server.
+    pub call_timeout: Duration,
+    /// First and largest delay between respawns (exponential, with jitter).
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    /// Approval policy and sandbox for new threads (the runtime's defaults when `None`).
+    pub approval_policy: Option<String>,
+    pub sandbox: Option<String>,
+}
+
+impl Config {
+    pub fn new(spawn: SpawnConfig, default_cwd: PathBuf) -> Self {
+        Self {
+            bridge_id: "bridge-1".to_owned(),
+            spawn,
+            default_cwd,
+            call_timeout: Duration::from_secs(60),
+            backoff_initial: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(30),
+            approval_policy: None,
+            sandbox: None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! `cm-runtime-bridge`: parses flags, starts telemetry, runs [`cm_runtime_bridge::run`].
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use cm_runtime_bridge::appserver::SpawnConfig;
+
+#[derive(Parser)]
+#[command(version, about = "Codex Manager runtime bridge (supervises codex app-server)")]
+struct Args {
+    #[command(flatten)]
+    common: cm_bus::ServiceArgs,
+    /// The codex binary (the native one from @openai/codex, or `codex` on PATH).
+    #[arg(long, env = "CODEX_BIN", default_value = "codex")]
+    codex_bin: PathBuf,
+    /// CODEX_HOME for the runtime (codex's own default when unset).
+    #[arg(long, env = "CODEX_HOME")]
+    codex_home: Option<PathBuf>,
+    /// Extra `-c key=value` config overrides for app-server, one per line.
+    #[arg(long, env = "CM_CODEX_CONFIG", default_value = "")]
+    codex_config: String,
+    /// This bridge's id on the bus.
+    #[arg(long, env = "CM_BRIDGE_ID", default_value = "bridge-1")]
+    bridge_id: String,
+    /// Working directory for sessions created without one (default: the current directory).
+    #[arg(long, env = "CM_DEFAULT_CWD")]
+    default_cwd: Option<PathBuf>,
+    /// Approval policy for new threads (untrusted, on-request, never...).
+    #[arg(long, env = "CM_APPROVAL_POLICY")]
+    approval_policy: Option<String>,
+    /// Sandbox mode for new threads (read-only, workspace-write, danger-full-access).
+    #[arg(long, env = "CM_SANDBOX")]
+    sandbox: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let _telemetry =
+        cm_telemetry::init("cm-runtime-bridge", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
+    let overrides = args
+        .codex_config
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .flat_map(|l| ["-c".to_owned(), l.to_owned()])
+        .collect();
+    let spawn = SpawnConfig { bin: args.codex_bin, codex_home: args.codex_home, args: overrides, env: Vec::new() };
+    let cwd = match args.default_cwd {
+        Some(d) => d,
+        None => std::env::current_dir()?,
+    };
+    let mut cfg = cm_runtime_bridge::Config::new(spawn, cwd);
+    cfg.bridge_id = args.bridge_id;
+    cfg.approval_policy = args.approval_policy;
+    cfg.sandbox = args.sandbox;
+    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-runtime-bridge").await?;
+    cm_runtime_bridge::run(cfg, bus, cm_bus::cancel_on_signal()).await
+}

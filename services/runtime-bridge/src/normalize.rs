@@ -1,0 +1,133 @@
+//! Turning app-server notifications into bus events. The mapping table lives in
+//! `docs/runtime-events.md`; keep the two in step.
+
+use cm_schemas::event::{DeltaStream, TurnStatus};
+use cm_schemas::{Event, EventBody, Scope};
+use serde_json::Value;
+
+/// Normalizes one notification. Notifications that name no thread are runtime-scoped and carry
+/// the bridge id; everything keeps its raw payload.
+pub fn normalize(bridge_id: &str, method: &str, params: &Value) -> Event {
+    let thread_id = str_at(params, &["threadId"]);
+    let turn_id = str_at(params, &["turnId"]);
+    let body = body_for(method, params, turn_id.clone());
+    let raw = serde_json::json!({ "method": method, "params": params });
+    match thread_id {
+        Some(thread) => Event::new(Scope::Session, thread, body),
+        None => Event::new(Scope::Runtime, bridge_id, body),
+    }
+    .with_raw(raw)
+}
+
+fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody {
+    let turn = || turn_id.clone().unwrap_or_default();
+    let passthrough = || EventBody::RuntimeNotification {
+        method: method.to_owned(),
+        params: params.clone(),
+    };
+    match method {
+        "turn/started" => match str_at(params, &["turn", "id"]) {
+            Some(turn_id) => EventBody::TurnStarted { turn_id },
+            None => passthrough(),
+        },
+        "turn/completed" => {
+            let Some(turn_id) = str_at(params, &["turn", "id"]) else {
+                return passthrough();
+            };
+            let status = match str_at(params, &["turn", "status"]).as_deref() {
+                Some("completed") => TurnStatus::Completed,
+                Some("interrupted") => TurnStatus::Interrupted,
+                Some("inProgress") => TurnStatus::InProgress,
+                _ => TurnStatus::Failed,
+            };
+            let error = params
+                .pointer("/turn/error")
+                .filter(|e| !e.is_null())
+                .cloned();
+            EventBody::TurnCompleted { turn_id, status, reason: None, error }
+        }
+        "item/started" | "item/completed" => {
+            let item = params.get("item").cloned().unwrap_or(Value::Null);
+            let item_id = str_at(&item, &["id"]).unwrap_or_default();
+            let item_type = str_at(&item, &["type"]).unwrap_or_else(|| "unknown".to_owned());
+            if method == "item/started" {
+                EventBody::ItemStarted { turn_id: turn(), item_id, item_type, item }
+            } else {
+                EventBody::ItemCompleted { turn_id: turn(), item_id, item_type, item }
+            }
+        }
+        "item/agentMessage/delta" => delta(params, turn(), DeltaStream::Text),
+        "item/reasoning/summaryTextDelta" => delta(params, turn(), DeltaStream::ReasoningSummary),
+        "item/reasoning/textDelta" => delta(params, turn(), DeltaStream::ReasoningText),
+        "item/commandExecution/outputDelta" => delta(params, turn(), DeltaStream::CommandOutput),
+        "item/fileChange/outputDelta" => delta(params, turn(), DeltaStream::FileChangeOutput),
+        "thread/tokenUsage/updated" => EventBody::UsageUpdated {
+            turn_id,
+            usage: params.get("tokenUsage").cloned().unwrap_or(Value::Null),
+        },
+        _ => passthrough(),
+    }
+}
+
+fn delta(params: &Value, turn_id: String, stream: DeltaStream) -> EventBody {
+    EventBody::ItemDelta {
+        turn_id,
+        item_id: str_at(params, &["itemId"]).unwrap_or_default(),
+        stream,
+        delta: str_at(params, &["delta"]).unwrap_or_default(),
+    }
+}
+
+fn str_at(v: &Value, path: &[&str]) -> Option<String> {
+    let mut cur = v;
+    for key in path {
+        cur = cur.get(key)?;
+    }
+    cur.as_str().map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn agent_message_delta_becomes_text_delta_on_the_thread() {
+        let params = json!({"threadId": "th", "turnId": "tu", "itemId": "m1", "delta": "Hel"});
+        let ev = normalize("b1", "item/agentMessage/delta", &params);
+        assert_eq!(ev.scope, Scope::Session);
+        assert_eq!(ev.scope_id, "th");
+        assert_eq!(
+            ev.body,
+            EventBody::ItemDelta {
+                turn_id: "tu".into(),
+                item_id: "m1".into(),
+                stream: DeltaStream::Text,
+                delta: "Hel".into()
+            }
+        );
+        assert!(ev.raw.is_some());
+    }
+
+    #[test]
+    fn turn_completed_carries_status_and_error() {
+        let params = json!({"threadId": "th", "turn": {"id": "tu", "status": "failed", "error": {"message": "boom"}}});
+        let ev = normalize("b1", "turn/completed", &params);
+        match ev.body {
+            EventBody::TurnCompleted { turn_id, status, error, .. } => {
+                assert_eq!(turn_id, "tu");
+                assert_eq!(status, TurnStatus::Failed);
+                assert_eq!(error, Some(json!({"message": "boom"})));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_notifications_pass_through_runtime_scoped() {
+        let ev = normalize("b1", "account/rateLimits/updated", &json!({"x": 1}));
+        assert_eq!(ev.scope, Scope::Runtime);
+        assert_eq!(ev.scope_id, "b1");
+        assert_eq!(ev.body.kind(), "runtime.notification");
+    }
+}

@@ -1,0 +1,191 @@
+//! Applying one event to Postgres, in one transaction keyed by its stream sequence: a
+//! redelivered event finds its sequence already recorded and changes nothing.
+
+use cm_schemas::event::{DeltaStream, TurnStatus};
+use cm_schemas::{Event, EventBody, Scope};
+use serde_json::Value;
+use tokio_postgres::Transaction;
+
+/// Whether the event was new.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    New,
+    Duplicate,
+}
+
+pub async fn apply(tx: &Transaction<'_>, seq: u64, event: &Event) -> Result<Applied, tokio_postgres::Error> {
+    let seq = seq as i64;
+    let body = serde_json::to_value(event).unwrap_or(Value::Null);
+    let inserted = tx
+        .execute(
+            "INSERT INTO session.events (seq, event_id, scope, scope_id, kind, time, body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (seq) DO NOTHING",
+            &[&seq, &event.id, &event.scope.as_str(), &event.scope_id, &event.body.kind(), &event.time, &body],
+        )
+        .await?;
+    if inserted == 0 {
+        return Ok(Applied::Duplicate);
+    }
+    if event.scope != Scope::Session {
+        return Ok(Applied::New);
+    }
+    let sid = event.scope_id.as_str();
+    // Events can overtake the create command's own insert; the row is completed by it later.
+    tx.execute(
+        "INSERT INTO session.sessions (id) VALUES ($1) ON CONFLICT (id) DO NOTHING",
+        &[&sid],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE session.sessions SET last_seq = GREATEST(last_seq, $2), updated_at = now() WHERE id = $1",
+        &[&sid, &seq],
+    )
+    .await?;
+    apply_body(tx, sid, &event.body).await?;
+    Ok(Applied::New)
+}
+
+async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result<(), tokio_postgres::Error> {
+    match body {
+        EventBody::SessionCreated { session } => {
+            tx.execute(
+                "UPDATE session.sessions SET title = $2, cwd = $3, model = $4, created_at = $5 WHERE id = $1",
+                &[&sid, &session.title, &session.cwd, &session.model, &session.created_at],
+            )
+            .await?;
+        }
+        EventBody::TurnStarted { turn_id } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            tx.execute("UPDATE session.sessions SET status = 'active' WHERE id = $1", &[&sid])
+                .await?;
+        }
+        EventBody::ItemStarted { turn_id, item_id, item_type, item } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            tx.execute(
+                "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
+                 VALUES ($1, $2, $3, $4, 'streaming', $5, $6)
+                 ON CONFLICT (session_id, turn_id, id) DO UPDATE SET item = EXCLUDED.item",
+                &[&sid, turn_id, item_id, item_type, &item_text(item).unwrap_or_default(), item],
+            )
+            .await?;
+        }
+        EventBody::ItemDelta { turn_id, item_id, stream, delta } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            tx.execute(
+                "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
+                 VALUES ($1, $2, $3, $4, 'streaming', $5, '{}'::jsonb)
+                 ON CONFLICT (session_id, turn_id, id) DO UPDATE SET text = session.items.text || EXCLUDED.text",
+                &[&sid, turn_id, item_id, &delta_item_type(*stream), delta],
+            )
+            .await?;
+        }
+        EventBody::ItemCompleted { turn_id, item_id, item_type, item } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            let status = item
+                .get("status")
+                .and_then(Value::as_str)
+                .filter(|s| *s != "inProgress")
+                .unwrap_or("completed");
+            // The completed item is authoritative: its text replaces what the deltas built.
+            tx.execute(
+                "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
+                 VALUES ($1, $2, $3, $4, $5, COALESCE($6, ''), $7)
+                 ON CONFLICT (session_id, turn_id, id) DO UPDATE SET
+                    item_type = EXCLUDED.item_type, status = EXCLUDED.status, item = EXCLUDED.item,
+                    text = COALESCE($6, session.items.text)",
+                &[&sid, turn_id, item_id, item_type, &status, &item_text(item), item],
+            )
+            .await?;
+        }
+        EventBody::TurnCompleted { turn_id, status, reason, error } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            tx.execute(
+                "UPDATE session.turns SET status = $3, reason = $4, error = $5, completed_at = now()
+                 WHERE session_id = $1 AND id = $2",
+                &[&sid, turn_id, &status.as_str(), reason, error],
+            )
+            .await?;
+            // Items the runtime never completed (an interrupted message) end as canceled.
+            tx.execute(
+                "UPDATE session.items SET status = 'canceled'
+                 WHERE session_id = $1 AND turn_id = $2 AND status = 'streaming'",
+                &[&sid, turn_id],
+            )
+            .await?;
+            if *status != TurnStatus::InProgress {
+                tx.execute("UPDATE session.sessions SET status = 'idle' WHERE id = $1", &[&sid])
+                    .await?;
+            }
+        }
+        EventBody::UsageUpdated { turn_id: Some(turn_id), usage } => {
+            tx.execute(
+                "UPDATE session.turns SET usage = $3 WHERE session_id = $1 AND id = $2",
+                &[&sid, turn_id, usage],
+            )
+            .await?;
+        }
+        EventBody::UsageUpdated { turn_id: None, .. } | EventBody::RuntimeNotification { .. } => {}
+    }
+    Ok(())
+}
+
+async fn ensure_turn(tx: &Transaction<'_>, sid: &str, turn_id: &str) -> Result<(), tokio_postgres::Error> {
+    tx.execute(
+        "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
+         ON CONFLICT (session_id, id) DO NOTHING",
+        &[&sid, &turn_id],
+    )
+    .await?;
+    Ok(())
+}
+
+fn delta_item_type(stream: DeltaStream) -> &'static str {
+    match stream {
+        DeltaStream::Text => "agentMessage",
+        DeltaStream::ReasoningSummary | DeltaStream::ReasoningText => "reasoning",
+        DeltaStream::CommandOutput => "commandExecution",
+        DeltaStream::FileChangeOutput => "fileChange",
+        DeltaStream::Other => "unknown",
+    }
+}
+
+/// The human-readable text of a runtime item, where it has one.
+pub fn item_text(item: &Value) -> Option<String> {
+    match item.get("type").and_then(Value::as_str)? {
+        "agentMessage" => item.get("text").and_then(Value::as_str).map(str::to_owned),
+        "userMessage" => {
+            let parts = item.get("content")?.as_array()?;
+            Some(
+                parts
+                    .iter()
+                    .filter_map(|p| p.get("text").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        }
+        "reasoning" => {
+            let summary = item.get("summary")?.as_array()?;
+            Some(summary.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"))
+        }
+        "commandExecution" => item
+            .get("aggregatedOutput")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn texts_of_runtime_items() {
+        let user = json!({"type": "userMessage", "content": [{"type": "text", "text": "hi"}]});
+        assert_eq!(item_text(&user).as_deref(), Some("hi"));
+        let agent = json!({"type": "agentMessage", "text": "hello"});
+        assert_eq!(item_text(&agent).as_deref(), Some("hello"));
+        assert_eq!(item_text(&json!({"type": "plan"})), None);
+    }
+}

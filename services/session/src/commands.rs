@@ -1,0 +1,120 @@
+//! Session commands (`cm.v1.session.*`).
+
+use std::sync::Arc;
+
+use cm_bus::Bus;
+use cm_schemas::runtime::{ThreadStart, ThreadStarted, TurnStart, TurnStarted};
+use cm_schemas::session::{
+    CreateSession, GetSession, ListSessions, SessionInfo, SessionPage, SessionSnapshot, StartTurn,
+    TurnAccepted,
+};
+use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::{BusError, Event, EventBody};
+use deadpool_postgres::Pool;
+
+use crate::{db, queries};
+
+pub struct Ctx {
+    pub bus: Bus,
+    pub pool: Pool,
+    pub runtime_timeout: std::time::Duration,
+}
+
+const MAX_TITLE: usize = 200;
+const MAX_MESSAGE: usize = 256 * 1024;
+
+pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, BusError> {
+    if let Some(title) = &req.title {
+        if title.chars().count() > MAX_TITLE {
+            return Err(BusError::validation("title", format!("title is longer than {MAX_TITLE} characters")));
+        }
+    }
+    if let Some(cwd) = &req.cwd {
+        if !cwd.starts_with('/') {
+            return Err(BusError::validation("cwd", "cwd must be an absolute path"));
+        }
+    }
+    // Fail before touching the runtime if the database is down.
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    let started: ThreadStarted = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::THREAD_START),
+            &ThreadStart { cwd: req.cwd.clone(), model: req.model.clone() },
+            ctx.runtime_timeout,
+        )
+        .await?;
+    let row = client
+        .query_one(
+            "INSERT INTO session.sessions (id, title, cwd, model) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, cwd = EXCLUDED.cwd, model = EXCLUDED.model
+             RETURNING created_at, updated_at, status",
+            &[&started.thread_id, &req.title, &started.cwd, &started.model],
+        )
+        .await
+        .map_err(db::error)?;
+    let session = SessionInfo {
+        id: started.thread_id,
+        title: req.title,
+        cwd: started.cwd,
+        model: started.model,
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        status: row.get("status"),
+    };
+    let event = Event::session(&session.id, EventBody::SessionCreated { session: session.clone() });
+    ctx.bus
+        .publish_event(&event)
+        .await
+        .map_err(|e| BusError::unavailable("nats", e.to_string()))?;
+    tracing::info!(session.id = %session.id, "session created");
+    Ok(session)
+}
+
+pub async fn list(ctx: Arc<Ctx>, req: ListSessions) -> Result<SessionPage, BusError> {
+    let cursor = match req.cursor.as_deref() {
+        Some(c) => Some(queries::decode_cursor(c).ok_or_else(|| BusError::validation("cursor", "invalid cursor"))?),
+        None => None,
+    };
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    queries::page(&**client, req.limit.unwrap_or(50), cursor)
+        .await
+        .map_err(db::error)
+}
+
+pub async fn get(ctx: Arc<Ctx>, req: GetSession) -> Result<SessionSnapshot, BusError> {
+    let mut client = ctx.pool.get().await.map_err(db::error)?;
+    let tx = client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .map_err(db::error)?;
+    let snapshot = queries::snapshot(&*tx, &req.session_id).await.map_err(db::error)?;
+    tx.commit().await.map_err(db::error)?;
+    snapshot.ok_or_else(|| BusError::not_found("session", &req.session_id))
+}
+
+pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, BusError> {
+    if req.text.trim().is_empty() {
+        return Err(BusError::validation("text", "message text must not be empty"));
+    }
+    if req.text.len() > MAX_MESSAGE {
+        return Err(BusError::validation("text", format!("message is larger than {MAX_MESSAGE} bytes")));
+    }
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    if queries::session(&**client, &req.session_id).await.map_err(db::error)?.is_none() {
+        return Err(BusError::not_found("session", &req.session_id));
+    }
+    drop(client);
+    let started: TurnStarted = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::TURN_START),
+            &TurnStart { thread_id: req.session_id.clone(), text: req.text },
+            ctx.runtime_timeout,
+        )
+        .await?;
+    Ok(TurnAccepted { session_id: req.session_id, turn_id: started.turn_id })
+}

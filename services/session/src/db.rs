@@ -1,0 +1,65 @@
+//! Postgres access: the pool, migrations, and how database failures become bus errors.
+
+use cm_schemas::BusError;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+/// Opens a pool. Connections are made lazily, so the service starts while Postgres is down and
+/// answers `unavailable` until it is back.
+pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
+    let pg: tokio_postgres::Config = database_url.parse()?;
+    let mgr = Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+    );
+    Ok(Pool::builder(mgr).max_size(max_size).build()?)
+}
+
+/// Runs the embedded migrations on a dedicated connection. The history table is named for this
+/// service because other services migrate the same database.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let (mut client, conn) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    let conn = tokio::spawn(conn);
+    embedded::migrations::runner()
+        .set_migration_table_name("cm_session_migrations")
+        .run_async(&mut client)
+        .await?;
+    drop(client);
+    let _ = conn.await;
+    Ok(())
+}
+
+/// Maps a pool or query error: a lost or refused connection is `unavailable`, the rest internal.
+pub fn error(e: impl Into<DbError>) -> BusError {
+    match e.into() {
+        DbError::Pool(e) => BusError::unavailable("postgres", format!("database unavailable: {e}")),
+        DbError::Query(e) if e.is_closed() || e.code().is_none() => {
+            BusError::unavailable("postgres", format!("database unavailable: {e}"))
+        }
+        DbError::Query(e) => {
+            tracing::error!(error = %e, "database query failed");
+            BusError::internal("database query failed")
+        }
+    }
+}
+
+pub enum DbError {
+    Pool(deadpool_postgres::PoolError),
+    Query(tokio_postgres::Error),
+}
+
+impl From<deadpool_postgres::PoolError> for DbError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        DbError::Pool(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        DbError::Query(e)
+    }
+}

@@ -1,0 +1,132 @@
+//! Reads: session rows, pages of sessions, and transcript snapshots.
+
+use chrono::{DateTime, Utc};
+use cm_schemas::session::{ItemRecord, SessionInfo, SessionPage, SessionSnapshot, TurnRecord};
+use tokio_postgres::{GenericClient, Row};
+
+const SESSION_COLUMNS: &str = "id, title, cwd, model, status, created_at, updated_at, last_seq";
+
+fn session_from(row: &Row) -> SessionInfo {
+    SessionInfo {
+        id: row.get("id"),
+        title: row.get("title"),
+        cwd: row.get("cwd"),
+        model: row.get("model"),
+        status: row.get("status"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    }
+}
+
+pub async fn session(db: &impl GenericClient, id: &str) -> Result<Option<(SessionInfo, u64)>, tokio_postgres::Error> {
+    let row = db
+        .query_opt(&format!("SELECT {SESSION_COLUMNS} FROM session.sessions WHERE id = $1"), &[&id])
+        .await?;
+    Ok(row.map(|r| (session_from(&r), r.get::<_, i64>("last_seq") as u64)))
+}
+
+/// Newest first. The cursor is the last row's `created_at` and id.
+pub async fn page(
+    db: &impl GenericClient,
+    limit: u32,
+    cursor: Option<(DateTime<Utc>, String)>,
+) -> Result<SessionPage, tokio_postgres::Error> {
+    let limit = i64::from(limit.clamp(1, 200));
+    let rows = match &cursor {
+        Some((at, id)) => {
+            db.query(
+                &format!(
+                    "SELECT {SESSION_COLUMNS} FROM session.sessions WHERE (created_at, id) < ($1, $2)
+                     ORDER BY created_at DESC, id DESC LIMIT $3"
+                ),
+                &[at, id, &(limit + 1)],
+            )
+            .await?
+        }
+        None => {
+            db.query(
+                &format!("SELECT {SESSION_COLUMNS} FROM session.sessions ORDER BY created_at DESC, id DESC LIMIT $1"),
+                &[&(limit + 1)],
+            )
+            .await?
+        }
+    };
+    let mut sessions: Vec<SessionInfo> = rows.iter().map(session_from).collect();
+    let next_cursor = if sessions.len() as i64 > limit {
+        sessions.truncate(limit as usize);
+        sessions.last().map(|s| encode_cursor(s.created_at, &s.id))
+    } else {
+        None
+    };
+    Ok(SessionPage { sessions, next_cursor })
+}
+
+pub fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}~{id}", at.timestamp_micros())
+}
+
+pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
+    let (micros, id) = cursor.split_once('~')?;
+    let at = DateTime::<Utc>::from_timestamp_micros(micros.parse().ok()?)?;
+    Some((at, id.to_owned()))
+}
+
+/// The session with its transcript. Run inside a repeatable-read transaction so `seq` and the
+/// rows agree.
+pub async fn snapshot(db: &impl GenericClient, id: &str) -> Result<Option<SessionSnapshot>, tokio_postgres::Error> {
+    let Some((session, seq)) = self::session(db, id).await? else {
+        return Ok(None);
+    };
+    let turn_rows = db
+        .query(
+            "SELECT id, status, reason, error, started_at, completed_at FROM session.turns
+             WHERE session_id = $1 ORDER BY ordinal",
+            &[&id],
+        )
+        .await?;
+    let item_rows = db
+        .query(
+            "SELECT turn_id, id, item_type, status, text, item FROM session.items
+             WHERE session_id = $1 ORDER BY ordinal",
+            &[&id],
+        )
+        .await?;
+    let mut turns: Vec<TurnRecord> = turn_rows
+        .iter()
+        .map(|r| TurnRecord {
+            id: r.get("id"),
+            status: r.get("status"),
+            reason: r.get("reason"),
+            error: r.get("error"),
+            started_at: r.get("started_at"),
+            completed_at: r.get("completed_at"),
+            items: Vec::new(),
+        })
+        .collect();
+    for r in &item_rows {
+        let turn_id: String = r.get("turn_id");
+        if let Some(turn) = turns.iter_mut().find(|t| t.id == turn_id) {
+            turn.items.push(ItemRecord {
+                id: r.get("id"),
+                item_type: r.get("item_type"),
+                status: r.get("status"),
+                text: r.get("text"),
+                item: r.get("item"),
+            });
+        }
+    }
+    Ok(Some(SessionSnapshot { session, turns, seq }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips() {
+        let at = DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap_or_default();
+        let c = encode_cursor(at, "abc~d");
+        assert_eq!(decode_cursor(&c), Some((at, "abc~d".to_owned())));
+        assert_eq!(decode_cursor("junk"), None);
+    }
+}
