@@ -91,7 +91,9 @@ impl Step {
                     return Err("`error` must be the first item of its step".into());
                 }
                 Item::FailStream(_) | Item::Cut if index != last => {
-                    return Err("`fail_stream` and `cut` must be the last item of their step".into());
+                    return Err(
+                        "`fail_stream` and `cut` must be the last item of their step".into(),
+                    );
                 }
                 Item::Message(message) => message.validate()?,
                 Item::RawEvent(raw) if raw.event.get("type").and_then(Value::as_str).is_none() => {

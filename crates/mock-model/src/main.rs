@@ -41,7 +41,9 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let addr = listener.local_addr().context("cannot read the bound address")?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on http://{addr}/v1").context("cannot write to stdout")?;
     stdout.flush().context("cannot flush stdout")?;

@@ -118,7 +118,9 @@ impl Player {
             }
         }
         let usage = plan.usage.or(self.estimated_usage(plan.input_tokens));
-        let completed = self.writer.completed(std::mem::take(&mut self.output), &usage);
+        let completed = self
+            .writer
+            .completed(std::mem::take(&mut self.output), &usage);
         self.send_frame(completed).await
     }
 
@@ -132,8 +134,12 @@ impl Player {
         };
         let text = deltas.concat();
         let delay = message.delay_ms.map_or(self.delay, Duration::from_millis);
-        self.send(sse::output_item(false, index, sse::message_item(&id, None, phase)))
-            .await?;
+        self.send(sse::output_item(
+            false,
+            index,
+            sse::message_item(&id, None, phase),
+        ))
+        .await?;
         self.send(sse::content_part(false, index, &id, "")).await?;
         for delta in &deltas {
             self.pause_before_delta(delay).await?;
@@ -144,9 +150,11 @@ impl Player {
             return Ok(());
         }
         self.send(sse::text_done(index, &id, &text)).await?;
-        self.send(sse::content_part(true, index, &id, &text)).await?;
+        self.send(sse::content_part(true, index, &id, &text))
+            .await?;
         let item = sse::message_item(&id, Some(&text), phase);
-        self.send(sse::output_item(true, index, item.clone())).await?;
+        self.send(sse::output_item(true, index, item.clone()))
+            .await?;
         self.output.push(item);
         Ok(())
     }
@@ -159,8 +167,12 @@ impl Player {
             .iter()
             .map(|part| self.placeholders.fill(part))
             .collect();
-        self.send(sse::output_item(false, index, sse::reasoning_item(&id, &[])))
-            .await?;
+        self.send(sse::output_item(
+            false,
+            index,
+            sse::reasoning_item(&id, &[]),
+        ))
+        .await?;
         for (part_index, part) in parts.iter().enumerate() {
             self.send(sse::summary_part(false, index, &id, part_index, ""))
                 .await?;
@@ -176,7 +188,8 @@ impl Player {
             self.reasoning_chars += part.chars().count();
         }
         let item = sse::reasoning_item(&id, &parts);
-        self.send(sse::output_item(true, index, item.clone())).await?;
+        self.send(sse::output_item(true, index, item.clone()))
+            .await?;
         self.output.push(item);
         Ok(())
     }
@@ -188,7 +201,8 @@ impl Player {
         let added = sse::function_call_item(&id, &call_id, &call.name, "", false);
         self.send(sse::output_item(false, index, added)).await?;
         let item = sse::function_call_item(&id, &call_id, &call.name, &arguments, true);
-        self.send(sse::output_item(true, index, item.clone())).await?;
+        self.send(sse::output_item(true, index, item.clone()))
+            .await?;
         self.output_chars += arguments.chars().count();
         self.output.push(item);
         Ok(())

@@ -269,7 +269,9 @@ mod tests {
             "REASON",
             "ASK",
         ] {
-            let rule = script.select(&format!("please {keyword} now")).expect("rule");
+            let rule = script
+                .select(&format!("please {keyword} now"))
+                .expect("rule");
             assert!(rule.matcher.is_some(), "{keyword} has its own rule");
         }
         assert!(script.select("hello").expect("default").matcher.is_none());
@@ -282,7 +284,8 @@ mod tests {
             {"match": {"contains": "KEY"}, "steps": [{"type": "message", "text": "keyed"}]}
         ]}))
         .expect("valid");
-        assert_eq!(script.select("a KEY b").and_then(|r| r.matcher.as_ref()).is_some(), true);
+        let keyed = script.select("a KEY b").expect("rule");
+        assert!(keyed.matcher.is_some());
         assert!(script.select("nothing").expect("default").matcher.is_none());
     }
 
@@ -294,7 +297,13 @@ mod tests {
             ignore_case: true,
         };
         assert!(m.matches("Please RUN it"));
-        assert!(!Match { ignore_case: false, ..m.clone() }.matches("Please RUN it"));
+        assert!(
+            !Match {
+                ignore_case: false,
+                ..m.clone()
+            }
+            .matches("Please RUN it")
+        );
         let eq = Match {
             equals: Some("hi".into()),
             ..Match::default()

@@ -100,6 +100,7 @@ async fn responses(State(state): State<AppState>, headers: HeaderMap, body: Byte
             return error_response(StatusCode::BAD_REQUEST, &message, "invalid_json");
         }
     };
+    tracing::debug!(body = %json, "request");
     state.recorder.push(json.clone());
     let turn = match TurnState::from_body(&json) {
         Ok(turn) => turn,
@@ -111,7 +112,11 @@ async fn responses(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .and_then(|rule| Some((rule, rule.step(turn.tool_outputs)?)))
     else {
         let message = "no rule of the mock-model script answers this request";
-        return error_response(StatusCode::INTERNAL_SERVER_ERROR, message, "no_matching_rule");
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            message,
+            "no_matching_rule",
+        );
     };
     tracing::info!(
         rule = rule.label(),
@@ -119,7 +124,8 @@ async fn responses(State(state): State<AppState>, headers: HeaderMap, body: Byte
         "answering"
     );
     if let Some(error) = step.http_error() {
-        let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let default_type = if status.is_client_error() {
             "invalid_request_error"
         } else {
@@ -185,5 +191,9 @@ fn error_response(status: StatusCode, message: &str, code: &str) -> Response {
     } else {
         "server_error"
     };
-    (status, axum::Json(sse::error_body(message, error_type, code))).into_response()
+    (
+        status,
+        axum::Json(sse::error_body(message, error_type, code)),
+    )
+        .into_response()
 }

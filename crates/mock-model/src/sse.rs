@@ -201,7 +201,12 @@ pub fn summary_part(
 }
 
 /// `response.reasoning_summary_text.delta`.
-pub fn summary_delta(output_index: usize, item_id: &str, summary_index: usize, delta: &str) -> Value {
+pub fn summary_delta(
+    output_index: usize,
+    item_id: &str,
+    summary_index: usize,
+    delta: &str,
+) -> Value {
     json!({
         "type": "response.reasoning_summary_text.delta",
         "item_id": item_id,
@@ -223,7 +228,13 @@ pub fn summary_done(output_index: usize, item_id: &str, summary_index: usize, te
 }
 
 /// A function call item; `arguments` is the JSON-encoded string codex expects.
-pub fn function_call_item(id: &str, call_id: &str, name: &str, arguments: &str, done: bool) -> Value {
+pub fn function_call_item(
+    id: &str,
+    call_id: &str,
+    name: &str,
+    arguments: &str,
+    done: bool,
+) -> Value {
     json!({
         "type": "function_call",
         "id": id,

@@ -103,7 +103,10 @@ mod tests {
 
     #[test]
     fn words_keep_their_leading_whitespace() {
-        assert_eq!(split("Hello from  mock\n\nok", None), ["Hello", " from", "  mock", "\n\nok"]);
+        assert_eq!(
+            split("Hello from  mock\n\nok", None),
+            ["Hello", " from", "  mock", "\n\nok"]
+        );
         assert_eq!(split(" lead", None), [" lead"]);
         assert!(split("", None).is_empty());
     }
@@ -116,7 +119,10 @@ mod tests {
             assert_eq!(pieces.concat(), text);
             assert_eq!(pieces.len(), count.min(text.chars().count()));
         }
-        assert_eq!(split("Hello from mock", Some(3)), ["Hello", " from", " mock"]);
+        assert_eq!(
+            split("Hello from mock", Some(3)),
+            ["Hello", " from", " mock"]
+        );
         assert_eq!(split("abcdef", Some(3)), ["ab", "cd", "ef"]);
         assert_eq!(split("ab", Some(5)), ["a", "b"]);
     }
@@ -125,7 +131,10 @@ mod tests {
     fn placeholders() {
         let output = "Chunk ID: 1\nProcess exited with code 0\nOutput:\nhello\n";
         let values = Placeholders::new("say hi", Some(output));
-        assert_eq!(values.fill("{{user_text}} -> {{tool_output}}"), "say hi -> hello");
+        assert_eq!(
+            values.fill("{{user_text}} -> {{tool_output}}"),
+            "say hi -> hello"
+        );
         assert_eq!(Placeholders::new("", Some(" raw ")).tool_output, "raw");
     }
 }

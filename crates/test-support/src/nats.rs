@@ -141,13 +141,18 @@ impl Drop for NatsServer {
     }
 }
 
+/// Asks `$JS.API.INFO` directly: async-nats' `query_account()` cannot parse the answer of
+/// nats-server 2.9 (it requires the `reserved_*` fields that 2.10 added).
 async fn jetstream_ready(url: String) -> anyhow::Result<()> {
     let client = async_nats::ConnectOptions::new()
         .connection_timeout(Duration::from_secs(1))
         .connect(&url)
         .await?;
-    let js = async_nats::jetstream::new(client);
-    js.query_account().await?;
+    let reply = client.request("$JS.API.INFO", "".into()).await?;
+    let info: serde_json::Value = serde_json::from_slice(&reply.payload)?;
+    if let Some(error) = info.get("error") {
+        bail!("JetStream not ready: {error}");
+    }
     Ok(())
 }
 

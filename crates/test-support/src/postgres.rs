@@ -210,7 +210,10 @@ mod tests {
     fn database_names_are_safe_and_short() {
         let name = unique_db_name("Session-Service/with a very long prefix indeed");
         assert!(name.len() <= 63, "{name}");
-        assert!(name.starts_with("session_service_with_a_very_lo_"), "{name}");
+        assert!(
+            name.starts_with("session_service_with_a_very_lo_"),
+            "{name}"
+        );
         assert_eq!(unique_db_name("").len(), "test_".len() + 32);
     }
 }

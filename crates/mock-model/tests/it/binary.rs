@@ -26,7 +26,10 @@ async fn binary_prints_its_address_and_serves() -> Result<()> {
         .strip_prefix("listening on ")
         .with_context(|| format!("unexpected first line {line:?}"))?
         .to_owned();
-    assert!(base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"), "{base}");
+    assert!(
+        base.starts_with("http://127.0.0.1:") && base.ends_with("/v1"),
+        "{base}"
+    );
     let client = reqwest::Client::builder().timeout(TIMEOUT).build()?;
     let models: Value = client
         .get(format!("{base}/models"))

@@ -5,9 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::support::{
-    TIMEOUT, codex_body, deltas, names, post, start, stream, stream_until_error,
-};
+use crate::support::{TIMEOUT, codex_body, deltas, names, post, start, stream, stream_until_error};
 
 #[tokio::test]
 async fn error_step_answers_with_an_http_error() -> Result<()> {
@@ -46,7 +44,10 @@ async fn fail_stream_sends_response_failed_and_no_completed() -> Result<()> {
     );
     let failed = &events[5].data["response"];
     assert_eq!(failed["status"], "failed");
-    assert_eq!(failed["error"], json!({"code": "server_error", "message": "boom"}));
+    assert_eq!(
+        failed["error"],
+        json!({"code": "server_error", "message": "boom"})
+    );
     Ok(())
 }
 
@@ -59,7 +60,10 @@ async fn cut_drops_the_connection_after_the_frames_before_it() -> Result<()> {
     .await?;
     let (events, failed) = stream_until_error(&mock, &codex_body("go", &[])).await?;
     assert!(failed, "the body must end with a transport error");
-    assert_eq!(deltas(&events, "response.output_text.delta"), "This reply is cut");
+    assert_eq!(
+        deltas(&events, "response.output_text.delta"),
+        "This reply is cut"
+    );
     assert!(!names(&events).contains(&"response.completed"));
     assert!(!names(&events).contains(&"response.output_item.done"));
     Ok(())
@@ -85,7 +89,11 @@ async fn bad_requests_get_json_errors() -> Result<()> {
     let body: Value = response.json().await?;
     assert_eq!(body["error"]["message"], "missing `input`");
 
-    for (method, path) in [("GET", "/v1/nope"), ("GET", "/v1/responses"), ("POST", "/x")] {
+    for (method, path) in [
+        ("GET", "/v1/nope"),
+        ("GET", "/v1/responses"),
+        ("POST", "/x"),
+    ] {
         let url = format!("http://{}{path}", mock.addr());
         let method = reqwest::Method::from_bytes(method.as_bytes())?;
         let response = client.request(method, url).send().await?;
@@ -128,7 +136,9 @@ async fn shutdown_cuts_open_streams() -> Result<()> {
     let mut text = String::new();
     while !text.contains("output_text.delta") {
         let chunk = tokio::time::timeout(TIMEOUT, response.chunk()).await??;
-        let Some(chunk) = chunk else { anyhow::bail!("stream ended early") };
+        let Some(chunk) = chunk else {
+            anyhow::bail!("stream ended early")
+        };
         text.push_str(std::str::from_utf8(&chunk)?);
     }
     tokio::time::timeout(Duration::from_secs(5), mock.shutdown()).await??;
@@ -142,6 +152,9 @@ async fn shutdown_cuts_open_streams() -> Result<()> {
         }
     })
     .await?;
-    assert!(rest, "the open stream ends with an error, not a completed response");
+    assert!(
+        rest,
+        "the open stream ends with an error, not a completed response"
+    );
     Ok(())
 }

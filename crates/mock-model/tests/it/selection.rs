@@ -65,7 +65,10 @@ async fn requests_are_recorded_and_can_be_awaited() -> Result<()> {
     assert_eq!(requests[0], body);
     assert_eq!(requests[1]["input"][4]["output"], "out");
     let err = mock.wait_for_requests(3, Duration::from_millis(50)).await;
-    assert!(matches!(err, Err(cm_mock_model::Error::Timeout { received: 2, .. })));
+    assert!(matches!(
+        err,
+        Err(cm_mock_model::Error::Timeout { received: 2, .. })
+    ));
     Ok(())
 }
 
@@ -78,9 +81,18 @@ async fn the_demo_script_answers_every_keyword() -> Result<()> {
     let shell = stream(&mock, &codex_body("RUN_SHELL please", &[])).await?;
     let call = &shell[2].data["item"];
     assert_eq!(call["name"], "exec_command");
-    let arguments: serde_json::Value = serde_json::from_str(call["arguments"].as_str().unwrap_or("{}"))?;
-    assert_eq!(arguments, json!({"cmd": "echo hello from codex-manager", "login": false}));
-    let after = reply(&mock, "RUN_SHELL please", &["Output:\nhello from codex-manager\n"]).await?;
+    let arguments: serde_json::Value =
+        serde_json::from_str(call["arguments"].as_str().unwrap_or("{}"))?;
+    assert_eq!(
+        arguments,
+        json!({"cmd": "echo hello from codex-manager", "login": false})
+    );
+    let after = reply(
+        &mock,
+        "RUN_SHELL please",
+        &["Output:\nhello from codex-manager\n"],
+    )
+    .await?;
     assert!(after.contains("hello from codex-manager"), "{after}");
     let status = post(&mock, &codex_body("FAIL400", &[])).await?.status();
     assert_eq!(status, 400);

@@ -74,7 +74,10 @@ pub async fn stream(mock: &MockModel, body: &Value) -> Result<Vec<Event>> {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    anyhow::ensure!(content_type == "text/event-stream", "content-type {content_type}");
+    anyhow::ensure!(
+        content_type == "text/event-stream",
+        "content-type {content_type}"
+    );
     parse_sse(&response.text().await?)
 }
 
@@ -110,7 +113,10 @@ pub fn parse_sse(text: &str) -> Result<Vec<Event>> {
         let (Some(name), Some(data)) = (name, data) else {
             bail!("incomplete SSE block {block:?}");
         };
-        anyhow::ensure!(data["type"] == name.as_str(), "type differs from event name");
+        anyhow::ensure!(
+            data["type"] == name.as_str(),
+            "type differs from event name"
+        );
         events.push(Event { name, data });
     }
     Ok(events)

@@ -110,7 +110,8 @@ async fn function_call_then_answer_after_the_tool_output() -> Result<()> {
     let arguments: Value = serde_json::from_str(done["arguments"].as_str().unwrap_or("null"))?;
     assert_eq!(arguments, json!({"cmd": "touch x", "login": false}));
 
-    let output = "Chunk ID: 1\nWall time: 0.0 seconds\nProcess exited with code 0\nOutput:\nx made\n";
+    let output =
+        "Chunk ID: 1\nWall time: 0.0 seconds\nProcess exited with code 0\nOutput:\nx made\n";
     let events = stream(&mock, &codex_body("RUN", &[output])).await?;
     assert_eq!(
         deltas(&events, "response.output_text.delta"),
@@ -172,7 +173,10 @@ async fn reasoning_summary_streams_before_the_message() -> Result<()> {
         ]
     );
     let reasoning = &events[1].data["item"];
-    assert_eq!((&reasoning["type"], &reasoning["id"]), (&json!("reasoning"), &json!("rs_1")));
+    assert_eq!(
+        (&reasoning["type"], &reasoning["id"]),
+        (&json!("reasoning"), &json!("rs_1"))
+    );
     let done = &find(&events, "response.output_item.done")?.data["item"];
     assert_eq!(
         done["summary"],
@@ -214,7 +218,14 @@ async fn raw_events_and_sleeps_pass_through() -> Result<()> {
     ]]}]}))
     .await?;
     let events = stream(&mock, &codex_body("go", &[])).await?;
-    assert_eq!(names(&events)[..3], ["response.created", "response.in_progress", "response.output_item.added"]);
+    assert_eq!(
+        names(&events)[..3],
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added"
+        ]
+    );
     assert_eq!(events[1].data["sequence_number"], 1);
     Ok(())
 }

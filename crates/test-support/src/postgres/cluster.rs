@@ -57,7 +57,9 @@ impl Cluster {
             cluster.port = free_port();
             match cluster.spawn_and_wait().await {
                 Ok(()) => return Ok(cluster),
-                Err(e) if attempt < PORT_ATTEMPTS && format!("{e:#}").contains("already in use") => {
+                Err(e)
+                    if attempt < PORT_ATTEMPTS && format!("{e:#}").contains("already in use") =>
+                {
                     tracing::debug!(port = cluster.port, "postgres port taken; retrying");
                 }
                 Err(e) => return Err(e),
@@ -197,7 +199,8 @@ fn temp_dir(for_other_user: bool) -> anyhow::Result<TempDir> {
 /// The first directory with both `initdb` and `postgres`: `$PG_BIN`, `PATH`, then the highest
 /// `/usr/lib/postgresql/<version>/bin`.
 fn pg_bin_dir() -> anyhow::Result<PathBuf> {
-    let has_both = |dir: &Path| is_executable(&dir.join("initdb")) && is_executable(&dir.join("postgres"));
+    let has_both =
+        |dir: &Path| is_executable(&dir.join("initdb")) && is_executable(&dir.join("postgres"));
     if let Some(dir) = std::env::var_os("PG_BIN") {
         let dir = PathBuf::from(dir);
         if has_both(&dir) {

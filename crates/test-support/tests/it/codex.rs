@@ -25,18 +25,31 @@ async fn codex_accepts_the_config() {
     let path = home.path().to_path_buf();
     assert!(!path.starts_with("/tmp"), "{}", path.display());
     let config = std::fs::read_to_string(home.config_path()).unwrap();
-    assert!(config.contains("base_url = \"http://127.0.0.1:9/v1\""), "{config}");
+    assert!(
+        config.contains("base_url = \"http://127.0.0.1:9/v1\""),
+        "{config}"
+    );
 
     let output = print_startup_config(&codex, &home).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "codex rejected the config:\n{stdout}\n{stderr}");
+    assert!(
+        output.status.success(),
+        "codex rejected the config:\n{stdout}\n{stderr}"
+    );
     println!("{stdout}");
 
     // The check is real: strict mode rejects an unknown key.
-    std::fs::write(home.config_path(), format!("{config}\nnot_a_codex_key = 1\n")).unwrap();
+    std::fs::write(
+        home.config_path(),
+        format!("{config}\nnot_a_codex_key = 1\n"),
+    )
+    .unwrap();
     let output = print_startup_config(&codex, &home).await;
-    assert!(!output.status.success(), "--strict-config accepted an unknown key");
+    assert!(
+        !output.status.success(),
+        "--strict-config accepted an unknown key"
+    );
 
     drop(home);
     assert!(!path.exists(), "{} survived drop", path.display());

@@ -48,7 +48,10 @@ async fn wait_for_times_out_with_the_last_error() {
     .await
     .unwrap_err();
     let message = format!("{err:#}");
-    assert!(message.contains("godot") && message.contains("not yet"), "{message}");
+    assert!(
+        message.contains("godot") && message.contains("not yet"),
+        "{message}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 

@@ -21,10 +21,14 @@ pub fn pid_exists(pid: u32) -> bool {
 
 /// Waits until the pid is gone; processes re-parented to init may take a moment to be reaped.
 pub async fn wait_pid_gone(pid: u32) -> anyhow::Result<()> {
-    cm_test_support::wait_for(&format!("pid {pid} to disappear"), Duration::from_secs(10), || async move {
-        anyhow::ensure!(!pid_exists(pid), "pid {pid} still exists");
-        Ok(())
-    })
+    cm_test_support::wait_for(
+        &format!("pid {pid} to disappear"),
+        Duration::from_secs(10),
+        || async move {
+            anyhow::ensure!(!pid_exists(pid), "pid {pid} still exists");
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -37,8 +41,9 @@ pub fn children_of(ppid: u32) -> Vec<u32> {
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            let stat = std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
-                .unwrap_or_default();
+            let stat =
+                std::fs::read_to_string(Path::new("/proc").join(pid.to_string()).join("stat"))
+                    .unwrap_or_default();
             // "pid (comm) state ppid ..."; comm may contain spaces, so split after the last ')'.
             stat.rsplit_once(')')
                 .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok())

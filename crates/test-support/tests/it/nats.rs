@@ -27,7 +27,12 @@ async fn jetstream_file_storage_survives_restart() {
 
     let js = jetstream::new(nats.connect().await.unwrap());
     js.create_stream(file_stream("KEEP")).await.unwrap();
-    let ack = js.publish("KEEP.one", "hello".into()).await.unwrap().await.unwrap();
+    let ack = js
+        .publish("KEEP.one", "hello".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     assert_eq!(ack.sequence, 1);
     let old_pid = nats.pid().unwrap();
 
@@ -50,20 +55,36 @@ async fn kill_then_restart_keeps_the_stream() {
     let mut nats = NatsServer::start().await.unwrap();
     let js = jetstream::new(nats.connect().await.unwrap());
     js.create_stream(file_stream("CRASH")).await.unwrap();
-    js.publish("CRASH.a", "before".into()).await.unwrap().await.unwrap();
+    js.publish("CRASH.a", "before".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 
     let pid = nats.pid().unwrap();
     nats.kill().await.unwrap();
     assert_eq!(nats.pid(), None);
     wait_pid_gone(pid).await.unwrap();
-    assert!(tokio::net::TcpStream::connect(("127.0.0.1", nats.port())).await.is_err());
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", nats.port()))
+            .await
+            .is_err()
+    );
 
     nats.restart().await.unwrap();
     let js = jetstream::new(nats.connect().await.unwrap());
     let mut stream = js.get_stream("CRASH").await.unwrap();
-    let ack = js.publish("CRASH.b", "after".into()).await.unwrap().await.unwrap();
+    let ack = js
+        .publish("CRASH.b", "after".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let info = stream.info().await.unwrap();
-    println!("after SIGKILL: ack seq {}, stream state {:?}", ack.sequence, info.state);
+    println!(
+        "after SIGKILL: ack seq {}, stream state {:?}",
+        ack.sequence, info.state
+    );
     assert_eq!(info.state.last_sequence, ack.sequence);
 }
 
@@ -74,10 +95,14 @@ async fn a_client_reconnects_after_stop_and_restart() {
     let client = nats.connect().await.unwrap();
     nats.stop().await.unwrap();
     nats.restart().await.unwrap();
-    wait_for("the old client to reconnect", Duration::from_secs(10), || async {
-        client.flush().await?;
-        Ok(())
-    })
+    wait_for(
+        "the old client to reconnect",
+        Duration::from_secs(10),
+        || async {
+            client.flush().await?;
+            Ok(())
+        },
+    )
     .await
     .unwrap();
 }

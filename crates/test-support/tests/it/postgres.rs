@@ -7,7 +7,9 @@ use cm_test_support::{Postgres, init_tracing};
 use crate::{children_of, pid_exists, wait_pid_gone};
 
 async fn query_i64(url: &str, sql: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
     client.query_one(sql, &[]).await.unwrap().get(0)
 }
@@ -17,9 +19,16 @@ async fn private_cluster_keeps_data_across_restart_and_kill() {
     init_tracing();
     let started = Instant::now();
     let mut pg = Postgres::start_private().await.unwrap();
-    println!("Postgres::start (private cluster) took {:?}", started.elapsed());
+    println!(
+        "Postgres::start (private cluster) took {:?}",
+        started.elapsed()
+    );
     assert!(pg.is_private());
-    assert!(pg.url().starts_with("postgres://postgres@127.0.0.1:"), "{}", pg.url());
+    assert!(
+        pg.url().starts_with("postgres://postgres@127.0.0.1:"),
+        "{}",
+        pg.url()
+    );
     assert!(!pg.url().contains(":5432/"));
 
     let client = pg.connect().await.unwrap();
@@ -35,7 +44,10 @@ async fn private_cluster_keeps_data_across_restart_and_kill() {
     assert_eq!(query_i64(&pg.url(), "SELECT sum(v)::int8 FROM t").await, 1);
 
     let client = pg.connect().await.unwrap();
-    client.batch_execute("INSERT INTO t VALUES (2)").await.unwrap();
+    client
+        .batch_execute("INSERT INTO t VALUES (2)")
+        .await
+        .unwrap();
     let pid = pg.pid().unwrap();
     pg.kill().await.unwrap();
     wait_pid_gone(pid).await.unwrap();
@@ -60,12 +72,25 @@ async fn create_database_gives_separate_databases() {
     assert_ne!(a, b);
     assert!(a.contains("/service_a_"), "{a}");
 
-    let (client_a, connection) = tokio_postgres::connect(&a, tokio_postgres::NoTls).await.unwrap();
+    let (client_a, connection) = tokio_postgres::connect(&a, tokio_postgres::NoTls)
+        .await
+        .unwrap();
     tokio::spawn(connection);
-    client_a.batch_execute("CREATE TABLE only_in_a (v int)").await.unwrap();
-    let in_b = query_i64(&b, "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'").await;
+    client_a
+        .batch_execute("CREATE TABLE only_in_a (v int)")
+        .await
+        .unwrap();
+    let in_b = query_i64(
+        &b,
+        "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'",
+    )
+    .await;
     assert_eq!(in_b, 0);
-    let in_a = query_i64(&a, "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'").await;
+    let in_a = query_i64(
+        &a,
+        "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'",
+    )
+    .await;
     assert_eq!(in_a, 1);
 }
 
@@ -78,12 +103,18 @@ async fn drop_leaves_no_process_and_no_directory() {
     client.simple_query("SELECT 1").await.unwrap();
     let postmaster = pg.pid().unwrap();
     let children = children_of(postmaster);
-    assert!(!children.is_empty(), "postmaster {postmaster} has no children?");
+    assert!(
+        !children.is_empty(),
+        "postmaster {postmaster} has no children?"
+    );
     let dir = pg.log_path().unwrap().parent().unwrap().to_path_buf();
     assert!(dir.exists());
 
     drop(pg);
-    assert!(!pid_exists(postmaster), "postmaster {postmaster} survived drop");
+    assert!(
+        !pid_exists(postmaster),
+        "postmaster {postmaster} survived drop"
+    );
     for child in children {
         // The postmaster reaps its children before it exits on SIGQUIT.
         assert!(!pid_exists(child), "postgres child {child} survived drop");
@@ -102,7 +133,10 @@ async fn database_url_mode_creates_and_drops_a_fresh_database() {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
     let started = Instant::now();
     let mut pg = Postgres::start_external(&admin).await.unwrap();
-    println!("Postgres::start (DATABASE_URL) took {:?}", started.elapsed());
+    println!(
+        "Postgres::start (DATABASE_URL) took {:?}",
+        started.elapsed()
+    );
     assert!(!pg.is_private());
     let url = pg.url();
     let own = url.rsplit('/').next().unwrap().to_owned();
@@ -112,8 +146,14 @@ async fn database_url_mode_creates_and_drops_a_fresh_database() {
 
     // Keep a session open: drop must still succeed (WITH (FORCE)).
     let client = pg.connect().await.unwrap();
-    client.batch_execute("CREATE TABLE t (v int)").await.unwrap();
-    assert!(pg.restart().await.is_err(), "restart must refuse a server that is not ours");
+    client
+        .batch_execute("CREATE TABLE t (v int)")
+        .await
+        .unwrap();
+    assert!(
+        pg.restart().await.is_err(),
+        "restart must refuse a server that is not ours"
+    );
 
     drop(pg);
     let remaining = query_i64(

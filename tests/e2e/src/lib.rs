@@ -1,0 +1,11 @@
+//! [`TestStack`]: the whole system for one test — a private nats-server and Postgres, the
+//! scripted model, the real codex app-server under the runtime bridge, and the four services
+//! running in-process, each restartable alone. Plus a small HTTP/SSE client for the gateway.
+
+#![allow(clippy::unwrap_used)]
+
+mod client;
+mod stack;
+
+pub use client::{Api, SseStream, collect_until, kinds};
+pub use stack::{Service, TestStack};

@@ -1,0 +1,52 @@
+//! The bus contract as automation sees it: service discovery and typed errors.
+
+use std::time::Duration;
+
+use cm_e2e::TestStack;
+use cm_schemas::ErrorCode;
+use cm_schemas::subjects::{self, prefix, verb};
+use futures::StreamExt;
+
+use crate::script;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_service_answers_srv_ping_and_commands_reply_typed_errors() {
+    let stack = TestStack::start(script()).await.unwrap();
+    let client = stack.nats.connect().await.unwrap();
+
+    let inbox = client.new_inbox();
+    let mut replies = client.subscribe(inbox.clone()).await.unwrap();
+    client.publish_with_reply("$SRV.PING", inbox, "".into()).await.unwrap();
+    let mut names = Vec::new();
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await {
+        let v: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
+        names.push(v["name"].as_str().unwrap().to_owned());
+    }
+    names.sort();
+    assert_eq!(names, ["cm-gateway", "cm-queue-worker", "cm-runtime-bridge", "cm-session"]);
+
+    let bus = stack.bus().await.unwrap();
+    let err = bus
+        .request::<_, serde_json::Value>(
+            &subjects::command(prefix::SESSION, verb::SESSION_GET),
+            &serde_json::json!({ "sessionId": "nope" }),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::NotFound);
+    let err = bus
+        .request::<_, serde_json::Value>(
+            &subjects::command(prefix::SESSION, verb::SESSION_GET),
+            &serde_json::json!({ "wrong": true }),
+            Duration::from_secs(5),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Validation);
+    let err = bus
+        .request::<_, serde_json::Value>("cm.v1.nobody.home", &serde_json::json!({}), Duration::from_secs(2))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Unavailable);
+}

@@ -1,0 +1,30 @@
+//! End-to-end tests of the walking skeleton, against real NATS, Postgres and codex app-server.
+
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod bus;
+mod resume;
+mod turn;
+
+use cm_mock_model::Script;
+
+pub const GREETING: [&str; 6] = ["Hello", " from", " the", " scripted", " model", "."];
+
+/// A script whose default answer is [`GREETING`] and whose `SLOW` answer streams 30 deltas
+/// 100 ms apart (time to drop a connection mid-turn).
+pub fn script() -> Script {
+    let slow: Vec<String> = (0..30).map(|i| format!("w{i} ")).collect();
+    Script::from_value(serde_json::json!({
+        "rules": [
+            { "name": "slow", "match": { "contains": "SLOW" }, "delay_ms": 100,
+              "steps": [ { "type": "message", "deltas": slow } ] },
+            { "name": "greeting", "steps": [ { "type": "message", "deltas": GREETING } ] }
+        ]
+    }))
+    .unwrap()
+}
+
+pub fn slow_text() -> String {
+    (0..30).map(|i| format!("w{i} ")).collect()
+}

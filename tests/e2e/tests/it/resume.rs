@@ -1,0 +1,63 @@
+//! Reconnecting with `Last-Event-ID` mid-turn delivers exactly the missed events.
+
+use std::time::Duration;
+
+use cm_e2e::{TestStack, collect_until};
+use cm_schemas::EventBody;
+use cm_schemas::event::DeltaStream;
+
+use crate::{script, slow_text};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_reconnects_with_last_event_id_gets_exactly_what_it_missed() {
+    let stack = TestStack::start(script()).await.unwrap();
+    let api = &stack.api;
+    let sid = api.create_session().await.unwrap();
+
+    let mut first = api.events(&sid, None).await.unwrap();
+    api.send(&sid, "SLOW please").await.unwrap();
+    // Read until a few deltas have arrived, then drop the connection mid-turn.
+    let mut deltas = 0;
+    let seen = collect_until(&mut first, Duration::from_secs(30), |e| {
+        if matches!(e.event.body, EventBody::ItemDelta { .. }) {
+            deltas += 1;
+        }
+        deltas == 5
+    })
+    .await
+    .unwrap();
+    drop(first);
+    let last_seen = seen.last().unwrap().seq;
+    // Let more events happen while disconnected.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut resumed = api.events(&sid, Some(last_seen)).await.unwrap();
+    let rest = collect_until(&mut resumed, Duration::from_secs(30), |e| {
+        matches!(e.event.body, EventBody::TurnCompleted { .. })
+    })
+    .await
+    .unwrap();
+    assert!(rest.first().unwrap().seq > last_seen);
+
+    // Reference: the full history from the beginning.
+    let mut full = api.events(&sid, None).await.unwrap();
+    let all = collect_until(&mut full, Duration::from_secs(30), |e| {
+        matches!(e.event.body, EventBody::TurnCompleted { .. })
+    })
+    .await
+    .unwrap();
+
+    let joined: Vec<u64> = seen.iter().chain(rest.iter()).map(|e| e.seq).collect();
+    let reference: Vec<u64> = all.iter().map(|e| e.seq).collect();
+    assert_eq!(joined, reference, "nothing lost, nothing twice");
+
+    let text: String = seen
+        .iter()
+        .chain(rest.iter())
+        .filter_map(|e| match &e.event.body {
+            EventBody::ItemDelta { stream: DeltaStream::Text, delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(text, slow_text());
+}
