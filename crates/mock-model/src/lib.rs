@@ -19,12 +19,12 @@
 //! are answered with OpenAI-shaped JSON errors, not surfaced as `Error`.
 
 mod error;
-pub mod item;
+mod item;
 mod mock;
 mod play;
 mod recorder;
 mod request;
-pub mod script;
+mod script;
 mod server;
 mod sse;
 mod text;

@@ -5,7 +5,7 @@
 //! default, used only when no other rule matches). Within the rule, the [`Step`] played is the
 //! number of tool outputs (`function_call_output` / `custom_tool_call_output` items) that follow
 //! that user message: step 0 answers the user, step 1 answers the first tool result, and so on;
-//! past the end the last step is replayed. What a step contains is described in [`crate::item`].
+//! past the end the last step is replayed. What a step contains is described in the `item` module.
 //!
 //! Scripts are validated when they are deserialized, so a `Script` obtained from JSON is always
 //! playable.

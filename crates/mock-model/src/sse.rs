@@ -1,7 +1,7 @@
 //! The Responses-API streaming wire format: event shapes and SSE framing.
 //!
 //! Every event goes out as `event: <type>\ndata: <json>\n\n` and carries a `sequence_number`.
-//! The shapes are those codex 0.169.0 accepts (see `docs` of the crate README): codex reads
+//! The shapes are those codex 0.169.0 accepts (checked against its `process_sse`): codex reads
 //! `response.created`, `response.output_item.added|done` (the item must parse as one of its
 //! `ResponseItem`s), `response.output_text.delta` (`delta`),
 //! `response.reasoning_summary_part.added` and `response.reasoning_summary_text.delta` (both
@@ -86,7 +86,8 @@ impl EventWriter {
     }
 }
 
-/// The `usage` object; every field of `usage` must be set (see [`crate::script::Usage`]).
+/// The `usage` object; the player fills in estimates first, so 0 stands in only for
+/// numbers nobody set.
 fn usage_json(usage: &Usage) -> Value {
     let input = usage.input_tokens.unwrap_or(0);
     let output = usage.output_tokens.unwrap_or(0);

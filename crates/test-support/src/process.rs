@@ -53,7 +53,7 @@ impl ChildProcess {
         // SAFETY: the closure only makes async-signal-safe system calls and does not allocate.
         unsafe {
             cmd.pre_exec(move || {
-                nix::sys::prctl::set_pdeathsig(None)
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
                     .map_err(|errno| io::Error::from_raw_os_error(errno as i32))?;
                 // The parent may have died between fork and prctl.
                 if nix::unistd::getppid() != parent {

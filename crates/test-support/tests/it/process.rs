@@ -24,12 +24,13 @@ fn aborting_parent_helper() {
         let dir = pg.log_path().unwrap().parent().unwrap().to_path_buf();
         println!("CHILD_DIR={}", dir.display());
         println!("CHILD_PID={}", pg.pid().unwrap());
+        std::mem::forget(pg); // keep it running into the abort
     } else {
         let log = std::path::Path::new(&mode).join("sleep.log");
-        let child = ChildProcess::spawn("sleep", command("python3", &["-c", "import ctypes,time,sys,os; l=ctypes.CDLL(None); v=ctypes.c_int(); l.prctl(2, ctypes.byref(v)); print('pdeathsig', v.value, os.getppid(), flush=True); time.sleep(2); print('alive', os.getppid(), flush=True)"]), &log).unwrap();
+        let child = ChildProcess::spawn("sleep", command("sleep", &["1000"]), &log).unwrap();
         println!("CHILD_PID={}", child.pid());
+        std::mem::forget(child);
     }
-    std::thread::sleep(std::time::Duration::from_millis(1500));
     std::process::abort(); // only the death signal can clean up now
 }
 
