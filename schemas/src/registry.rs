@@ -16,7 +16,10 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ("session.SessionPage", schema_for!(session::SessionPage)),
         ("session.GetSession", schema_for!(session::GetSession)),
         ("session.SessionInfo", schema_for!(session::SessionInfo)),
-        ("session.SessionSnapshot", schema_for!(session::SessionSnapshot)),
+        (
+            "session.SessionSnapshot",
+            schema_for!(session::SessionSnapshot),
+        ),
         ("session.StartTurn", schema_for!(session::StartTurn)),
         ("session.TurnAccepted", schema_for!(session::TurnAccepted)),
         ("runtime.ThreadStart", schema_for!(runtime::ThreadStart)),

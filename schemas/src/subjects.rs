@@ -81,6 +81,9 @@ mod tests {
             "cm.v1.evt.session.a_b.item.delta"
         );
         assert_eq!(event_filter(Scope::Job, "j1"), "cm.v1.evt.job.j1.>");
-        assert_eq!(command(prefix::SESSION, verb::SESSION_TURN_START), "cm.v1.session.turn.start");
+        assert_eq!(
+            command(prefix::SESSION, verb::SESSION_TURN_START),
+            "cm.v1.session.turn.start"
+        );
     }
 }

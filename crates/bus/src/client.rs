@@ -45,7 +45,10 @@ impl Bus {
             .connection_timeout(Duration::from_secs(5))
             .connect(url)
             .await
-            .map_err(|source| ConnectError { url: url.to_owned(), source })?;
+            .map_err(|source| ConnectError {
+                url: url.to_owned(),
+                source,
+            })?;
         Ok(Self::from_client(client))
     }
 
@@ -120,9 +123,8 @@ impl Bus {
             .send_request(subject.to_owned(), request)
             .await
             .map_err(|e| request_error(subject, e))?;
-        let reply: Reply<Resp> = serde_json::from_slice(&msg.payload).map_err(|e| {
-            BusError::internal(format!("malformed reply from {subject}: {e}"))
-        })?;
+        let reply: Reply<Resp> = serde_json::from_slice(&msg.payload)
+            .map_err(|e| BusError::internal(format!("malformed reply from {subject}: {e}")))?;
         reply.into()
     }
 }

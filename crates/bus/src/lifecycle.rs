@@ -5,7 +5,10 @@ use tokio_util::sync::CancellationToken;
 /// Resolves on the first SIGINT or SIGTERM.
 pub async fn terminated() {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
         // Without signal handlers the process can only be killed; wait for ever.
         return std::future::pending().await;
     };

@@ -54,12 +54,16 @@ where
     H: Handler<Req, Resp>,
 {
     let subject = request.message.subject.to_string();
-    let span = tracing::info_span!("bus.handle", messaging.destination = %subject, otel.kind = "server");
+    let span =
+        tracing::info_span!("bus.handle", messaging.destination = %subject, otel.kind = "server");
     cm_telemetry::set_parent_from(&span, request.message.headers.as_ref());
     async {
         let result = match serde_json::from_slice::<Req>(&request.message.payload) {
             Ok(req) => handler.call(req).await,
-            Err(e) => Err(BusError::validation("body", format!("invalid request: {e}"))),
+            Err(e) => Err(BusError::validation(
+                "body",
+                format!("invalid request: {e}"),
+            )),
         };
         let mut headers = HeaderMap::new();
         if let Err(err) = &result {

@@ -9,7 +9,10 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("json"));
     std::fs::create_dir_all(&dir)?;
     for (name, schema) in cm_schemas::all_schemas() {
-        std::fs::write(dir.join(format!("{name}.json")), cm_schemas::render(&schema))?;
+        std::fs::write(
+            dir.join(format!("{name}.json")),
+            cm_schemas::render(&schema),
+        )?;
     }
     println!("wrote schemas to {}", dir.display());
     Ok(())

@@ -20,7 +20,9 @@ pub fn load_or_create_token(path: &Path) -> std::io::Result<String> {
             let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
             if mode & 0o077 != 0 {
                 // A mounted secret may be read-only: tighten it if we can, say so if we cannot.
-                if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+                if let Err(e) =
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                {
                     tracing::warn!(path = %path.display(), error = %e, "token file is readable by others");
                 }
             }
@@ -34,7 +36,11 @@ pub fn load_or_create_token(path: &Path) -> std::io::Result<String> {
         std::fs::create_dir_all(dir)?;
     }
     // Two v4 UUIDs: 244 random bits from the OS generator.
-    let token = format!("cm_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let token = format!(
+        "cm_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -79,7 +85,9 @@ mod tests {
         let path = dir.join("token");
         let first = load_or_create_token(&path).unwrap_or_default();
         assert!(first.starts_with("cm_") && first.len() > 60);
-        let mode = std::fs::metadata(&path).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+        let mode = std::fs::metadata(&path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
         assert_eq!(mode, 0o600);
         assert_eq!(load_or_create_token(&path).unwrap_or_default(), first);
         let _ = std::fs::remove_dir_all(dir);

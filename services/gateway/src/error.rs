@@ -21,7 +21,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
         ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Conflict | ErrorCode::AlreadyResolved | ErrorCode::NoActiveTurn => StatusCode::CONFLICT,
+        ErrorCode::Conflict | ErrorCode::AlreadyResolved | ErrorCode::NoActiveTurn => {
+            StatusCode::CONFLICT
+        }
         ErrorCode::Gone => StatusCode::GONE,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorCode::Locked => StatusCode::LOCKED,

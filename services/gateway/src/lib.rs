@@ -48,7 +48,10 @@ impl Config {
 }
 
 pub fn app(cfg: &Config, bus: Bus) -> Router {
-    let state = state::AppState { bus, request_timeout: cfg.request_timeout };
+    let state = state::AppState {
+        bus,
+        request_timeout: cfg.request_timeout,
+    };
     let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
     if let Some(dir) = &cfg.web_dir {
         let index = dir.join("index.html");
@@ -63,7 +66,12 @@ pub fn app(cfg: &Config, bus: Bus) -> Router {
 }
 
 /// Serves HTTP on `listener` until `shutdown` is cancelled.
-pub async fn run(cfg: Config, bus: Bus, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+pub async fn run(
+    cfg: Config,
+    bus: Bus,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     use async_nats::service::ServiceExt;
 
     // Registered so `$SRV.PING/INFO/STATS` answer for the gateway like for every service.

@@ -28,8 +28,14 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry = cm_telemetry::init("cm-gateway", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
-    let token_file = args.token_file.unwrap_or_else(|| args.data_dir.join("token"));
+    let _telemetry = cm_telemetry::init(
+        "cm-gateway",
+        env!("CARGO_PKG_VERSION"),
+        &args.common.telemetry(),
+    )?;
+    let token_file = args
+        .token_file
+        .unwrap_or_else(|| args.data_dir.join("token"));
     let token = cm_gateway::load_or_create_token(&token_file)
         .with_context(|| format!("token file {}", token_file.display()))?;
     let mut cfg = cm_gateway::Config::new(token);

@@ -30,7 +30,13 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
 
     migrate(&cfg.database_url).await?;
     let pg: tokio_postgres::Config = cfg.database_url.parse()?;
-    let mgr = Manager::from_config(pg, tokio_postgres::NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    let mgr = Manager::from_config(
+        pg,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
     let pool = Pool::builder(mgr).max_size(8).build()?;
     cm_bus::ensure_jobs_stream(bus.jetstream()).await?;
 

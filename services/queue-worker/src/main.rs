@@ -15,8 +15,14 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry = cm_telemetry::init("cm-queue-worker", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
+    let _telemetry = cm_telemetry::init(
+        "cm-queue-worker",
+        env!("CARGO_PKG_VERSION"),
+        &args.common.telemetry(),
+    )?;
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-queue-worker").await?;
-    let cfg = cm_queue_worker::Config { database_url: args.database_url };
+    let cfg = cm_queue_worker::Config {
+        database_url: args.database_url,
+    };
     cm_queue_worker::run(cfg, bus, cm_bus::cancel_on_signal()).await
 }

@@ -42,26 +42,45 @@ pub async fn thread_start(rt: Arc<Runtime>, req: ThreadStart) -> Result<ThreadSt
     let thread_id = result
         .pointer("/thread/id")
         .and_then(Value::as_str)
-        .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "thread/start returned no thread id"))?
+        .ok_or_else(|| {
+            BusError::new(
+                ErrorCode::RuntimeError,
+                "thread/start returned no thread id",
+            )
+        })?
         .to_owned();
     inst.mark_loaded(&thread_id);
     Ok(ThreadStarted {
         thread_id,
-        cwd: result.get("cwd").and_then(Value::as_str).unwrap_or(&cwd).to_owned(),
-        model: result.get("model").and_then(Value::as_str).map(str::to_owned),
+        cwd: result
+            .get("cwd")
+            .and_then(Value::as_str)
+            .unwrap_or(&cwd)
+            .to_owned(),
+        model: result
+            .get("model")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         raw: result,
     })
 }
 
 pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted, BusError> {
     if req.text.trim().is_empty() {
-        return Err(BusError::validation("text", "message text must not be empty"));
+        return Err(BusError::validation(
+            "text",
+            "message text must not be empty",
+        ));
     }
     let inst = instance(&rt).await?;
     // A thread not loaded in this process (after a respawn or a bridge restart) is resumed first.
     if !inst.is_loaded(&req.thread_id) {
         inst.server
-            .call("thread/resume", json!({ "threadId": req.thread_id }), rt.cfg.call_timeout)
+            .call(
+                "thread/resume",
+                json!({ "threadId": req.thread_id }),
+                rt.cfg.call_timeout,
+            )
             .await
             .map_err(rpc_error)?;
         inst.mark_loaded(&req.thread_id);
@@ -81,7 +100,10 @@ pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted,
         .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "turn/start returned no turn id"))?
         .to_owned();
     rt.turn_started(&req.thread_id, &turn_id);
-    Ok(TurnStarted { thread_id: req.thread_id, turn_id })
+    Ok(TurnStarted {
+        thread_id: req.thread_id,
+        turn_id,
+    })
 }
 
 pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusError> {
@@ -91,14 +113,21 @@ pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusE
 /// Maps a JSON-RPC failure to a bus error.
 pub fn rpc_error(e: RpcError) -> BusError {
     match &e {
-        RpcError::Server { code: -32601, method, .. } => BusError::new(
+        RpcError::Server {
+            code: -32601,
+            method,
+            ..
+        } => BusError::new(
             ErrorCode::NotSupported,
             format!("the runtime does not support {method}"),
         ),
-        RpcError::Server { code, message, data, method } => {
-            BusError::new(ErrorCode::RuntimeError, format!("{method}: {message}"))
-                .with_details(json!({ "rpcCode": code, "data": data }))
-        }
+        RpcError::Server {
+            code,
+            message,
+            data,
+            method,
+        } => BusError::new(ErrorCode::RuntimeError, format!("{method}: {message}"))
+            .with_details(json!({ "rpcCode": code, "data": data })),
         RpcError::Timeout { .. } => BusError::new(ErrorCode::Timeout, e.to_string()),
         RpcError::Exited | RpcError::Io(_) => BusError::unavailable("runtime", e.to_string()),
     }

@@ -37,18 +37,32 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     let group = svc.group(prefix::RUNTIME);
     let ep = |v: &'static str| {
         let group = &group;
-        async move { group.endpoint(v).await.map_err(|e| anyhow::anyhow!("endpoint {v}: {e}")) }
+        async move {
+            group
+                .endpoint(v)
+                .await
+                .map_err(|e| anyhow::anyhow!("endpoint {v}: {e}"))
+        }
     };
-    let (thread_start, turn_start, status) =
-        (ep(verb::THREAD_START).await?, ep(verb::TURN_START).await?, ep(verb::STATUS).await?);
+    let (thread_start, turn_start, status) = (
+        ep(verb::THREAD_START).await?,
+        ep(verb::TURN_START).await?,
+        ep(verb::STATUS).await?,
+    );
 
     let rt = runtime.clone();
     let mut tasks = tokio::task::JoinSet::new();
-    tasks.spawn(serve_endpoint(thread_start, move |r| commands::thread_start(rt.clone(), r)));
+    tasks.spawn(serve_endpoint(thread_start, move |r| {
+        commands::thread_start(rt.clone(), r)
+    }));
     let rt = runtime.clone();
-    tasks.spawn(serve_endpoint(turn_start, move |r| commands::turn_start(rt.clone(), r)));
+    tasks.spawn(serve_endpoint(turn_start, move |r| {
+        commands::turn_start(rt.clone(), r)
+    }));
     let rt = runtime.clone();
-    tasks.spawn(serve_endpoint(status, move |r| commands::status(rt.clone(), r)));
+    tasks.spawn(serve_endpoint(status, move |r| {
+        commands::status(rt.clone(), r)
+    }));
 
     runtime.clone().supervise(shutdown.clone()).await;
     // Stop taking commands, then let queued events drain to JetStream.

@@ -6,7 +6,10 @@ use clap::Parser;
 use cm_runtime_bridge::appserver::SpawnConfig;
 
 #[derive(Parser)]
-#[command(version, about = "Codex Manager runtime bridge (supervises codex app-server)")]
+#[command(
+    version,
+    about = "Codex Manager runtime bridge (supervises codex app-server)"
+)]
 struct Args {
     #[command(flatten)]
     common: cm_bus::ServiceArgs,
@@ -36,8 +39,11 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry =
-        cm_telemetry::init("cm-runtime-bridge", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
+    let _telemetry = cm_telemetry::init(
+        "cm-runtime-bridge",
+        env!("CARGO_PKG_VERSION"),
+        &args.common.telemetry(),
+    )?;
     let overrides = args
         .codex_config
         .lines()
@@ -45,7 +51,12 @@ async fn main() -> anyhow::Result<()> {
         .filter(|l| !l.is_empty())
         .flat_map(|l| ["-c".to_owned(), l.to_owned()])
         .collect();
-    let spawn = SpawnConfig { bin: args.codex_bin, codex_home: args.codex_home, args: overrides, env: Vec::new() };
+    let spawn = SpawnConfig {
+        bin: args.codex_bin,
+        codex_home: args.codex_home,
+        args: overrides,
+        env: Vec::new(),
+    };
     let cwd = match args.default_cwd {
         Some(d) => d,
         None => std::env::current_dir()?,

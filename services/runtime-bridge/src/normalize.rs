@@ -44,16 +44,31 @@ fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody 
                 .pointer("/turn/error")
                 .filter(|e| !e.is_null())
                 .cloned();
-            EventBody::TurnCompleted { turn_id, status, reason: None, error }
+            EventBody::TurnCompleted {
+                turn_id,
+                status,
+                reason: None,
+                error,
+            }
         }
         "item/started" | "item/completed" => {
             let item = params.get("item").cloned().unwrap_or(Value::Null);
             let item_id = str_at(&item, &["id"]).unwrap_or_default();
             let item_type = str_at(&item, &["type"]).unwrap_or_else(|| "unknown".to_owned());
             if method == "item/started" {
-                EventBody::ItemStarted { turn_id: turn(), item_id, item_type, item }
+                EventBody::ItemStarted {
+                    turn_id: turn(),
+                    item_id,
+                    item_type,
+                    item,
+                }
             } else {
-                EventBody::ItemCompleted { turn_id: turn(), item_id, item_type, item }
+                EventBody::ItemCompleted {
+                    turn_id: turn(),
+                    item_id,
+                    item_type,
+                    item,
+                }
             }
         }
         "item/agentMessage/delta" => delta(params, turn(), DeltaStream::Text),
@@ -114,7 +129,12 @@ mod tests {
         let params = json!({"threadId": "th", "turn": {"id": "tu", "status": "failed", "error": {"message": "boom"}}});
         let ev = normalize("b1", "turn/completed", &params);
         match ev.body {
-            EventBody::TurnCompleted { turn_id, status, error, .. } => {
+            EventBody::TurnCompleted {
+                turn_id,
+                status,
+                error,
+                ..
+            } => {
                 assert_eq!(turn_id, "tu");
                 assert_eq!(status, TurnStatus::Failed);
                 assert_eq!(error, Some(json!({"message": "boom"})));

@@ -28,7 +28,10 @@ pub struct Instance {
 
 impl Instance {
     pub fn is_loaded(&self, thread_id: &str) -> bool {
-        self.loaded.lock().map(|l| l.contains(thread_id)).unwrap_or(false)
+        self.loaded
+            .lock()
+            .map(|l| l.contains(thread_id))
+            .unwrap_or(false)
     }
 
     pub fn mark_loaded(&self, thread_id: &str) {
@@ -138,23 +141,33 @@ impl Runtime {
 
     /// One process lifetime: spawn, initialize, pump until it exits or we shut down.
     async fn run_once(&self, shutdown: &CancellationToken) -> Result<(), String> {
-        let (server, mut incoming) =
-            AppServer::spawn(&self.cfg.spawn).map_err(|e| format!("spawn {:?}: {e}", self.cfg.spawn.bin))?;
+        let (server, mut incoming) = AppServer::spawn(&self.cfg.spawn)
+            .map_err(|e| format!("spawn {:?}: {e}", self.cfg.spawn.bin))?;
         let pid = server.pid();
         tracing::info!(?pid, "app-server spawned");
         let init = server
             .call("initialize", initialize_params(), self.cfg.call_timeout)
             .await;
         let user_agent = match init {
-            Ok(result) => result.get("userAgent").and_then(Value::as_str).map(str::to_owned),
+            Ok(result) => result
+                .get("userAgent")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             Err(e) => {
                 server.kill().await;
                 self.record_exit(None);
                 return Err(format!("initialize: {e}"));
             }
         };
-        server.notify("initialized", json!({})).await.map_err(|e| e.to_string())?;
-        let instance = Arc::new(Instance { server: server.clone(), user_agent, loaded: Mutex::default() });
+        server
+            .notify("initialized", json!({}))
+            .await
+            .map_err(|e| e.to_string())?;
+        let instance = Arc::new(Instance {
+            server: server.clone(),
+            user_agent,
+            loaded: Mutex::default(),
+        });
         self.current.send_replace(Some(instance));
         tracing::info!(?pid, "app-server initialized");
 
@@ -207,7 +220,13 @@ impl Runtime {
     async fn on_server_request(&self, server: &AppServer, id: Value, method: &str, params: Value) {
         tracing::warn!(method, "server request not handled by this bridge version");
         let reply = server
-            .respond(id.clone(), Err((-32601, format!("codex-manager does not handle {method} yet"))))
+            .respond(
+                id.clone(),
+                Err((
+                    -32601,
+                    format!("codex-manager does not handle {method} yet"),
+                )),
+            )
             .await;
         if let Err(e) = reply {
             tracing::warn!(error = %e, "could not answer server request");
@@ -246,12 +265,13 @@ fn initialize_params() -> Value {
 /// Exponential back-off from `backoff_initial`, capped at `backoff_max`, with up to 25 % jitter
 /// so a fleet of bridges does not respawn in lock-step.
 fn backoff(cfg: &Config, failures: u32) -> Duration {
-    let exp = cfg.backoff_initial.saturating_mul(2u32.saturating_pow(failures.min(16)));
+    let exp = cfg
+        .backoff_initial
+        .saturating_mul(2u32.saturating_pow(failures.min(16)));
     let base = exp.min(cfg.backoff_max);
     let jitter = rand::rng().random_range(0.0..0.25);
     base.mul_f64(1.0 + jitter).min(cfg.backoff_max)
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -260,7 +280,12 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let spawn = SpawnConfig { bin: "codex".into(), codex_home: None, args: vec![], env: vec![] };
+        let spawn = SpawnConfig {
+            bin: "codex".into(),
+            codex_home: None,
+            args: vec![],
+            env: vec![],
+        };
         let cfg = Config::new(spawn, "/".into());
         let first = backoff(&cfg, 0);
         assert!(first >= cfg.backoff_initial && first <= cfg.backoff_initial.mul_f64(1.25));

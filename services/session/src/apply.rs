@@ -13,14 +13,26 @@ pub enum Applied {
     Duplicate,
 }
 
-pub async fn apply(tx: &Transaction<'_>, seq: u64, event: &Event) -> Result<Applied, tokio_postgres::Error> {
+pub async fn apply(
+    tx: &Transaction<'_>,
+    seq: u64,
+    event: &Event,
+) -> Result<Applied, tokio_postgres::Error> {
     let seq = seq as i64;
     let body = serde_json::to_value(event).unwrap_or(Value::Null);
     let inserted = tx
         .execute(
             "INSERT INTO session.events (seq, event_id, scope, scope_id, kind, time, body)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (seq) DO NOTHING",
-            &[&seq, &event.id, &event.scope.as_str(), &event.scope_id, &event.body.kind(), &event.time, &body],
+            &[
+                &seq,
+                &event.id,
+                &event.scope.as_str(),
+                &event.scope_id,
+                &event.body.kind(),
+                &event.time,
+                &body,
+            ],
         )
         .await?;
     if inserted == 0 {
@@ -45,7 +57,11 @@ pub async fn apply(tx: &Transaction<'_>, seq: u64, event: &Event) -> Result<Appl
     Ok(Applied::New)
 }
 
-async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result<(), tokio_postgres::Error> {
+async fn apply_body(
+    tx: &Transaction<'_>,
+    sid: &str,
+    body: &EventBody,
+) -> Result<(), tokio_postgres::Error> {
     match body {
         EventBody::SessionCreated { session } => {
             tx.execute(
@@ -56,20 +72,40 @@ async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result
         }
         EventBody::TurnStarted { turn_id } => {
             ensure_turn(tx, sid, turn_id).await?;
-            tx.execute("UPDATE session.sessions SET status = 'active' WHERE id = $1", &[&sid])
-                .await?;
+            tx.execute(
+                "UPDATE session.sessions SET status = 'active' WHERE id = $1",
+                &[&sid],
+            )
+            .await?;
         }
-        EventBody::ItemStarted { turn_id, item_id, item_type, item } => {
+        EventBody::ItemStarted {
+            turn_id,
+            item_id,
+            item_type,
+            item,
+        } => {
             ensure_turn(tx, sid, turn_id).await?;
             tx.execute(
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, 'streaming', $5, $6)
                  ON CONFLICT (session_id, turn_id, id) DO UPDATE SET item = EXCLUDED.item",
-                &[&sid, turn_id, item_id, item_type, &item_text(item).unwrap_or_default(), item],
+                &[
+                    &sid,
+                    turn_id,
+                    item_id,
+                    item_type,
+                    &item_text(item).unwrap_or_default(),
+                    item,
+                ],
             )
             .await?;
         }
-        EventBody::ItemDelta { turn_id, item_id, stream, delta } => {
+        EventBody::ItemDelta {
+            turn_id,
+            item_id,
+            stream,
+            delta,
+        } => {
             ensure_turn(tx, sid, turn_id).await?;
             tx.execute(
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
@@ -79,7 +115,12 @@ async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result
             )
             .await?;
         }
-        EventBody::ItemCompleted { turn_id, item_id, item_type, item } => {
+        EventBody::ItemCompleted {
+            turn_id,
+            item_id,
+            item_type,
+            item,
+        } => {
             ensure_turn(tx, sid, turn_id).await?;
             let status = item
                 .get("status")
@@ -93,11 +134,24 @@ async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result
                  ON CONFLICT (session_id, turn_id, id) DO UPDATE SET
                     item_type = EXCLUDED.item_type, status = EXCLUDED.status, item = EXCLUDED.item,
                     text = COALESCE($6, session.items.text)",
-                &[&sid, turn_id, item_id, item_type, &status, &item_text(item), item],
+                &[
+                    &sid,
+                    turn_id,
+                    item_id,
+                    item_type,
+                    &status,
+                    &item_text(item),
+                    item,
+                ],
             )
             .await?;
         }
-        EventBody::TurnCompleted { turn_id, status, reason, error } => {
+        EventBody::TurnCompleted {
+            turn_id,
+            status,
+            reason,
+            error,
+        } => {
             ensure_turn(tx, sid, turn_id).await?;
             tx.execute(
                 "UPDATE session.turns SET status = $3, reason = $4, error = $5, completed_at = now()
@@ -113,11 +167,17 @@ async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result
             )
             .await?;
             if *status != TurnStatus::InProgress {
-                tx.execute("UPDATE session.sessions SET status = 'idle' WHERE id = $1", &[&sid])
-                    .await?;
+                tx.execute(
+                    "UPDATE session.sessions SET status = 'idle' WHERE id = $1",
+                    &[&sid],
+                )
+                .await?;
             }
         }
-        EventBody::UsageUpdated { turn_id: Some(turn_id), usage } => {
+        EventBody::UsageUpdated {
+            turn_id: Some(turn_id),
+            usage,
+        } => {
             tx.execute(
                 "UPDATE session.turns SET usage = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, usage],
@@ -129,7 +189,11 @@ async fn apply_body(tx: &Transaction<'_>, sid: &str, body: &EventBody) -> Result
     Ok(())
 }
 
-async fn ensure_turn(tx: &Transaction<'_>, sid: &str, turn_id: &str) -> Result<(), tokio_postgres::Error> {
+async fn ensure_turn(
+    tx: &Transaction<'_>,
+    sid: &str,
+    turn_id: &str,
+) -> Result<(), tokio_postgres::Error> {
     tx.execute(
         "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
          ON CONFLICT (session_id, id) DO NOTHING",
@@ -165,7 +229,13 @@ pub fn item_text(item: &Value) -> Option<String> {
         }
         "reasoning" => {
             let summary = item.get("summary")?.as_array()?;
-            Some(summary.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("\n"))
+            Some(
+                summary
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
         }
         "commandExecution" => item
             .get("aggregatedOutput")

@@ -24,15 +24,14 @@ const MAX_TITLE: usize = 200;
 const MAX_MESSAGE: usize = 256 * 1024;
 
 pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, BusError> {
-    if let Some(title) = &req.title {
-        if title.chars().count() > MAX_TITLE {
-            return Err(BusError::validation("title", format!("title is longer than {MAX_TITLE} characters")));
-        }
+    if req.title.as_ref().is_some_and(|t| t.chars().count() > MAX_TITLE) {
+        return Err(BusError::validation(
+            "title",
+            format!("title is longer than {MAX_TITLE} characters"),
+        ));
     }
-    if let Some(cwd) = &req.cwd {
-        if !cwd.starts_with('/') {
-            return Err(BusError::validation("cwd", "cwd must be an absolute path"));
-        }
+    if req.cwd.as_ref().is_some_and(|cwd| !cwd.starts_with('/')) {
+        return Err(BusError::validation("cwd", "cwd must be an absolute path"));
     }
     // Fail before touching the runtime if the database is down.
     let client = ctx.pool.get().await.map_err(db::error)?;
@@ -40,7 +39,10 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         .bus
         .request(
             &subjects::command(prefix::RUNTIME, verb::THREAD_START),
-            &ThreadStart { cwd: req.cwd.clone(), model: req.model.clone() },
+            &ThreadStart {
+                cwd: req.cwd.clone(),
+                model: req.model.clone(),
+            },
             ctx.runtime_timeout,
         )
         .await?;
@@ -62,7 +64,12 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         updated_at: row.get("updated_at"),
         status: row.get("status"),
     };
-    let event = Event::session(&session.id, EventBody::SessionCreated { session: session.clone() });
+    let event = Event::session(
+        &session.id,
+        EventBody::SessionCreated {
+            session: session.clone(),
+        },
+    );
     ctx.bus
         .publish_event(&event)
         .await
@@ -73,7 +80,10 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
 
 pub async fn list(ctx: Arc<Ctx>, req: ListSessions) -> Result<SessionPage, BusError> {
     let cursor = match req.cursor.as_deref() {
-        Some(c) => Some(queries::decode_cursor(c).ok_or_else(|| BusError::validation("cursor", "invalid cursor"))?),
+        Some(c) => Some(
+            queries::decode_cursor(c)
+                .ok_or_else(|| BusError::validation("cursor", "invalid cursor"))?,
+        ),
         None => None,
     };
     let client = ctx.pool.get().await.map_err(db::error)?;
@@ -91,20 +101,32 @@ pub async fn get(ctx: Arc<Ctx>, req: GetSession) -> Result<SessionSnapshot, BusE
         .start()
         .await
         .map_err(db::error)?;
-    let snapshot = queries::snapshot(&*tx, &req.session_id).await.map_err(db::error)?;
+    let snapshot = queries::snapshot(&*tx, &req.session_id)
+        .await
+        .map_err(db::error)?;
     tx.commit().await.map_err(db::error)?;
     snapshot.ok_or_else(|| BusError::not_found("session", &req.session_id))
 }
 
 pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, BusError> {
     if req.text.trim().is_empty() {
-        return Err(BusError::validation("text", "message text must not be empty"));
+        return Err(BusError::validation(
+            "text",
+            "message text must not be empty",
+        ));
     }
     if req.text.len() > MAX_MESSAGE {
-        return Err(BusError::validation("text", format!("message is larger than {MAX_MESSAGE} bytes")));
+        return Err(BusError::validation(
+            "text",
+            format!("message is larger than {MAX_MESSAGE} bytes"),
+        ));
     }
     let client = ctx.pool.get().await.map_err(db::error)?;
-    if queries::session(&**client, &req.session_id).await.map_err(db::error)?.is_none() {
+    if queries::session(&**client, &req.session_id)
+        .await
+        .map_err(db::error)?
+        .is_none()
+    {
         return Err(BusError::not_found("session", &req.session_id));
     }
     drop(client);
@@ -112,9 +134,15 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
         .bus
         .request(
             &subjects::command(prefix::RUNTIME, verb::TURN_START),
-            &TurnStart { thread_id: req.session_id.clone(), text: req.text },
+            &TurnStart {
+                thread_id: req.session_id.clone(),
+                text: req.text,
+            },
             ctx.runtime_timeout,
         )
         .await?;
-    Ok(TurnAccepted { session_id: req.session_id, turn_id: started.turn_id })
+    Ok(TurnAccepted {
+        session_id: req.session_id,
+        turn_id: started.turn_id,
+    })
 }

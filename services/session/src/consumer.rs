@@ -31,7 +31,11 @@ pub async fn run(js: jetstream::Context, pool: Pool, shutdown: CancellationToken
     }
 }
 
-async fn consume(js: &jetstream::Context, pool: &Pool, shutdown: &CancellationToken) -> anyhow::Result<()> {
+async fn consume(
+    js: &jetstream::Context,
+    pool: &Pool,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
     let stream = js.get_stream(subjects::EVENTS_STREAM).await?;
     let consumer = stream
         .get_or_create_consumer(
@@ -55,13 +59,18 @@ async fn consume(js: &jetstream::Context, pool: &Pool, shutdown: &CancellationTo
         };
         let Some(msg) = msg else { return Ok(()) };
         let msg = msg?;
-        let seq = msg.info().map(|i| i.stream_sequence).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let seq = msg
+            .info()
+            .map(|i| i.stream_sequence)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let event: Event = match serde_json::from_slice(&msg.payload) {
             Ok(ev) => ev,
             Err(e) => {
                 // A message that will never parse must not block the stream behind it.
                 tracing::error!(seq, error = %e, subject = %msg.subject, "malformed event skipped");
-                msg.ack_with(AckKind::Term).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                msg.ack_with(AckKind::Term)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 continue;
             }
         };

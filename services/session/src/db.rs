@@ -14,7 +14,9 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
     let mgr = Manager::from_config(
         pg,
         tokio_postgres::NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
     );
     Ok(Pool::builder(mgr).max_size(max_size).build()?)
 }

@@ -26,7 +26,11 @@ pub struct Config {
 
 impl Config {
     pub fn new(database_url: impl Into<String>) -> Self {
-        Self { database_url: database_url.into(), pool_size: 16, runtime_timeout: Duration::from_secs(60) }
+        Self {
+            database_url: database_url.into(),
+            pool_size: 16,
+            runtime_timeout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -48,19 +52,40 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     let group = svc.group(prefix::SESSION);
     let endpoint = |v: &'static str| {
         let group = &group;
-        async move { group.endpoint(v).await.map_err(|e| anyhow::anyhow!("endpoint {v}: {e}")) }
+        async move {
+            group
+                .endpoint(v)
+                .await
+                .map_err(|e| anyhow::anyhow!("endpoint {v}: {e}"))
+        }
     };
-    let ctx = Arc::new(commands::Ctx { bus: bus.clone(), pool: pool.clone(), runtime_timeout: cfg.runtime_timeout });
+    let ctx = Arc::new(commands::Ctx {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        runtime_timeout: cfg.runtime_timeout,
+    });
 
     let mut tasks = tokio::task::JoinSet::new();
     let c = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_CREATE).await?, move |r| commands::create(c.clone(), r)));
+    tasks.spawn(serve_endpoint(
+        endpoint(verb::SESSION_CREATE).await?,
+        move |r| commands::create(c.clone(), r),
+    ));
     let c = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_LIST).await?, move |r| commands::list(c.clone(), r)));
+    tasks.spawn(serve_endpoint(
+        endpoint(verb::SESSION_LIST).await?,
+        move |r| commands::list(c.clone(), r),
+    ));
     let c = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_GET).await?, move |r| commands::get(c.clone(), r)));
+    tasks.spawn(serve_endpoint(
+        endpoint(verb::SESSION_GET).await?,
+        move |r| commands::get(c.clone(), r),
+    ));
     let c = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint(verb::SESSION_TURN_START).await?, move |r| commands::start_turn(c.clone(), r)));
+    tasks.spawn(serve_endpoint(
+        endpoint(verb::SESSION_TURN_START).await?,
+        move |r| commands::start_turn(c.clone(), r),
+    ));
 
     consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
     let _ = svc.stop().await;

@@ -15,7 +15,16 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry = cm_telemetry::init("cm-session", env!("CARGO_PKG_VERSION"), &args.common.telemetry())?;
+    let _telemetry = cm_telemetry::init(
+        "cm-session",
+        env!("CARGO_PKG_VERSION"),
+        &args.common.telemetry(),
+    )?;
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-session").await?;
-    cm_session::run(cm_session::Config::new(args.database_url), bus, cm_bus::cancel_on_signal()).await
+    cm_session::run(
+        cm_session::Config::new(args.database_url),
+        bus,
+        cm_bus::cancel_on_signal(),
+    )
+    .await
 }

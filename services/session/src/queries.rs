@@ -18,9 +18,15 @@ fn session_from(row: &Row) -> SessionInfo {
     }
 }
 
-pub async fn session(db: &impl GenericClient, id: &str) -> Result<Option<(SessionInfo, u64)>, tokio_postgres::Error> {
+pub async fn session(
+    db: &impl GenericClient,
+    id: &str,
+) -> Result<Option<(SessionInfo, u64)>, tokio_postgres::Error> {
     let row = db
-        .query_opt(&format!("SELECT {SESSION_COLUMNS} FROM session.sessions WHERE id = $1"), &[&id])
+        .query_opt(
+            &format!("SELECT {SESSION_COLUMNS} FROM session.sessions WHERE id = $1"),
+            &[&id],
+        )
         .await?;
     Ok(row.map(|r| (session_from(&r), r.get::<_, i64>("last_seq") as u64)))
 }
@@ -58,7 +64,10 @@ pub async fn page(
     } else {
         None
     };
-    Ok(SessionPage { sessions, next_cursor })
+    Ok(SessionPage {
+        sessions,
+        next_cursor,
+    })
 }
 
 pub fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
@@ -73,7 +82,10 @@ pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
 
 /// The session with its transcript. Run inside a repeatable-read transaction so `seq` and the
 /// rows agree.
-pub async fn snapshot(db: &impl GenericClient, id: &str) -> Result<Option<SessionSnapshot>, tokio_postgres::Error> {
+pub async fn snapshot(
+    db: &impl GenericClient,
+    id: &str,
+) -> Result<Option<SessionSnapshot>, tokio_postgres::Error> {
     let Some((session, seq)) = self::session(db, id).await? else {
         return Ok(None);
     };
@@ -115,7 +127,11 @@ pub async fn snapshot(db: &impl GenericClient, id: &str) -> Result<Option<Sessio
             });
         }
     }
-    Ok(Some(SessionSnapshot { session, turns, seq }))
+    Ok(Some(SessionSnapshot {
+        session,
+        turns,
+        seq,
+    }))
 }
 
 #[cfg(test)]

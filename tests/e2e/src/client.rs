@@ -20,7 +20,11 @@ pub type SseStream = Pin<Box<dyn Stream<Item = anyhow::Result<StreamedEvent>> + 
 
 impl Api {
     pub fn new(base: String, token: String) -> Self {
-        Self { base, token, http: reqwest::Client::new() }
+        Self {
+            base,
+            token,
+            http: reqwest::Client::new(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -29,13 +33,24 @@ impl Api {
 
     /// GET with the token; returns status and JSON body (Null when not JSON).
     pub async fn get_raw(&self, path: &str) -> anyhow::Result<(u16, Value)> {
-        let resp = self.http.get(self.url(path)).bearer_auth(&self.token).send().await?;
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
         let status = resp.status().as_u16();
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
     }
 
     pub async fn post_raw(&self, path: &str, body: &Value) -> anyhow::Result<(u16, Value)> {
-        let resp = self.http.post(self.url(path)).bearer_auth(&self.token).json(body).send().await?;
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await?;
         let status = resp.status().as_u16();
         Ok((status, resp.json().await.unwrap_or(Value::Null)))
     }
@@ -54,19 +69,28 @@ impl Api {
     }
 
     pub async fn create_session(&self) -> anyhow::Result<String> {
-        let s = self.post("/api/sessions", serde_json::json!({ "title": "test" })).await?;
+        let s = self
+            .post("/api/sessions", serde_json::json!({ "title": "test" }))
+            .await?;
         Ok(s["id"].as_str().unwrap_or_default().to_owned())
     }
 
     pub async fn send(&self, session: &str, text: &str) -> anyhow::Result<String> {
         let r = self
-            .post(&format!("/api/sessions/{session}/messages"), serde_json::json!({ "text": text }))
+            .post(
+                &format!("/api/sessions/{session}/messages"),
+                serde_json::json!({ "text": text }),
+            )
             .await?;
         Ok(r["turnId"].as_str().unwrap_or_default().to_owned())
     }
 
     /// Opens the session's SSE stream, resuming after `last_event_id` when given.
-    pub async fn events(&self, session: &str, last_event_id: Option<u64>) -> anyhow::Result<SseStream> {
+    pub async fn events(
+        &self,
+        session: &str,
+        last_event_id: Option<u64>,
+    ) -> anyhow::Result<SseStream> {
         let mut req = self
             .http
             .get(self.url(&format!("/api/sessions/{session}/events")))
@@ -76,13 +100,19 @@ impl Api {
         }
         let resp = req.send().await?;
         anyhow::ensure!(resp.status().is_success(), "events: {}", resp.status());
-        let stream = resp.bytes_stream().eventsource().filter_map(|e| async move {
-            match e {
-                Ok(ev) if ev.data.is_empty() || ev.event == "heartbeat" => None,
-                Ok(ev) => Some(serde_json::from_str::<StreamedEvent>(&ev.data).map_err(anyhow::Error::from)),
-                Err(e) => Some(Err(anyhow::anyhow!("sse: {e}"))),
-            }
-        });
+        let stream = resp
+            .bytes_stream()
+            .eventsource()
+            .filter_map(|e| async move {
+                match e {
+                    Ok(ev) if ev.data.is_empty() || ev.event == "heartbeat" => None,
+                    Ok(ev) => Some(
+                        serde_json::from_str::<StreamedEvent>(&ev.data)
+                            .map_err(anyhow::Error::from),
+                    ),
+                    Err(e) => Some(Err(anyhow::anyhow!("sse: {e}"))),
+                }
+            });
         Ok(Box::pin(stream))
     }
 }
@@ -98,8 +128,12 @@ pub async fn collect_until(
     loop {
         let next = tokio::time::timeout_at(deadline, stream.next())
             .await
-            .map_err(|_| anyhow::anyhow!("timed out after {} events: {:?}", out.len(), kinds(&out)))?;
-        let Some(ev) = next else { anyhow::bail!("stream ended after {} events", out.len()) };
+            .map_err(|_| {
+                anyhow::anyhow!("timed out after {} events: {:?}", out.len(), kinds(&out))
+            })?;
+        let Some(ev) = next else {
+            anyhow::bail!("stream ended after {} events", out.len())
+        };
         let ev = ev?;
         let done = stop(&ev);
         out.push(ev);

@@ -52,7 +52,8 @@ impl TestStack {
         let mock = MockModel::start(Arc::new(script)).await?;
         let codex_home = CodexHome::create(&mock.base_url())?;
         let workdir = tempfile::tempdir()?;
-        let gateway_addr: SocketAddr = format!("127.0.0.1:{}", cm_test_support::free_port()).parse()?;
+        let gateway_addr: SocketAddr =
+            format!("127.0.0.1:{}", cm_test_support::free_port()).parse()?;
         let token = format!("test-token-{}", std::process::id());
         let api = Api::new(format!("http://{gateway_addr}"), token.clone());
         let mut stack = Self {
@@ -68,7 +69,12 @@ impl TestStack {
             token,
             running: HashMap::new(),
         };
-        for svc in [Service::Session, Service::RuntimeBridge, Service::QueueWorker, Service::Gateway] {
+        for svc in [
+            Service::Session,
+            Service::RuntimeBridge,
+            Service::QueueWorker,
+            Service::Gateway,
+        ] {
             stack.start_service(svc).await?;
         }
         stack.wait_ready().await?;
@@ -111,7 +117,9 @@ impl TestStack {
                 tokio::spawn(async move { cm_session::run(cfg, bus, t).await })
             }
             Service::QueueWorker => {
-                let cfg = cm_queue_worker::Config { database_url: self.queue_db.clone() };
+                let cfg = cm_queue_worker::Config {
+                    database_url: self.queue_db.clone(),
+                };
                 tokio::spawn(async move { cm_queue_worker::run(cfg, bus, t).await })
             }
             Service::RuntimeBridge => {
@@ -124,7 +132,12 @@ impl TestStack {
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), v.to_string_lossy().into_owned()))
                     .collect();
-                let spawn = SpawnConfig { bin, codex_home: Some(self.codex_home.path().to_owned()), args: vec![], env };
+                let spawn = SpawnConfig {
+                    bin,
+                    codex_home: Some(self.codex_home.path().to_owned()),
+                    args: vec![],
+                    env,
+                };
                 let mut cfg = cm_runtime_bridge::Config::new(spawn, self.workdir.path().to_owned());
                 cfg.backoff_initial = Duration::from_millis(50);
                 tokio::spawn(async move { cm_runtime_bridge::run(cfg, bus, t).await })
@@ -133,9 +146,11 @@ impl TestStack {
                 let cfg = cm_gateway::Config::new(self.token.clone());
                 let addr = self.gateway_addr;
                 // The old listener may take a moment to be released after a restart.
-                let listener = cm_test_support::wait_for("gateway port", Duration::from_secs(10), move || async move {
-                    Ok(tokio::net::TcpListener::bind(addr).await?)
-                })
+                let listener = cm_test_support::wait_for(
+                    "gateway port",
+                    Duration::from_secs(10),
+                    move || async move { Ok(tokio::net::TcpListener::bind(addr).await?) },
+                )
                 .await?;
                 tokio::spawn(async move { cm_gateway::run(cfg, bus, listener, t).await })
             }

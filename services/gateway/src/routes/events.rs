@@ -37,16 +37,30 @@ pub async fn session_events(
             v.to_str()
                 .ok()
                 .and_then(|s| s.trim().parse::<u64>().ok())
-                .ok_or_else(|| ApiError(BusError::validation("Last-Event-ID", "Last-Event-ID must be a stream sequence number")))?,
+                .ok_or_else(|| {
+                    ApiError(BusError::validation(
+                        "Last-Event-ID",
+                        "Last-Event-ID must be a stream sequence number",
+                    ))
+                })?,
         ),
         None => q.after,
     };
     // 404 for a session that does not exist rather than an eternally silent stream.
     let _: SessionSnapshot = state
-        .command(&subjects::command(prefix::SESSION, verb::SESSION_GET), &GetSession { session_id: id.clone() })
+        .command(
+            &subjects::command(prefix::SESSION, verb::SESSION_GET),
+            &GetSession {
+                session_id: id.clone(),
+            },
+        )
         .await?;
     let events = subscribe(&state, subjects::event_filter(Scope::Session, &id), after).await?;
-    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)).text("heartbeat")))
+    Ok(Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("heartbeat"),
+    ))
 }
 
 /// An ordered consumer over `filter`, starting after `after` (or at the beginning).
@@ -55,7 +69,12 @@ async fn subscribe(
     filter: String,
     after: Option<u64>,
 ) -> Result<impl Stream<Item = Result<SseEvent, Infallible>> + use<>, ApiError> {
-    let unavailable = |e: &dyn std::fmt::Display| ApiError(BusError::unavailable("nats", format!("event stream unavailable: {e}")));
+    let unavailable = |e: &dyn std::fmt::Display| {
+        ApiError(BusError::unavailable(
+            "nats",
+            format!("event stream unavailable: {e}"),
+        ))
+    };
     let stream = state
         .bus
         .jetstream()
@@ -63,7 +82,9 @@ async fn subscribe(
         .await
         .map_err(|e| unavailable(&e))?;
     let deliver_policy = match after {
-        Some(seq) => DeliverPolicy::ByStartSequence { start_sequence: seq + 1 },
+        Some(seq) => DeliverPolicy::ByStartSequence {
+            start_sequence: seq + 1,
+        },
         None => DeliverPolicy::All,
     };
     let consumer = stream
@@ -95,6 +116,9 @@ async fn subscribe(
             };
             let kind = event.body.kind();
             let data = serde_json::to_string(&StreamedEvent { seq, event }).ok()?;
-            Some(Ok(SseEvent::default().id(seq.to_string()).event(kind).data(data)))
+            Some(Ok(SseEvent::default()
+                .id(seq.to_string())
+                .event(kind)
+                .data(data)))
         }))
 }

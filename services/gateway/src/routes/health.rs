@@ -23,14 +23,20 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let session = state
         .command::<_, SessionPage>(
             &subjects::command(prefix::SESSION, verb::SESSION_LIST),
-            &ListSessions { limit: Some(1), cursor: None },
+            &ListSessions {
+                limit: Some(1),
+                cursor: None,
+            },
         )
         .await;
     let runtime = state
         .command::<_, RuntimeStatus>(&subjects::command(prefix::RUNTIME, verb::STATUS), &Empty {})
         .await;
     let queue = state
-        .command::<_, QueueStats>(&subjects::command(prefix::QUEUE, verb::QUEUE_STATS), &Empty {})
+        .command::<_, QueueStats>(
+            &subjects::command(prefix::QUEUE, verb::QUEUE_STATS),
+            &Empty {},
+        )
         .await;
     let runtime_ready = matches!(&runtime, Ok(s) if s.initialized);
     let ready = nats && session.is_ok() && runtime_ready && queue.is_ok();
@@ -49,6 +55,10 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "auth": { "ready": true, "mode": "bearer" },
         }
     });
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body))
 }

@@ -42,8 +42,15 @@ pub async fn list(
     Ok(Json(state.command(&cmd(verb::SESSION_LIST), &q).await?))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<SessionSnapshot>> {
-    Ok(Json(state.command(&cmd(verb::SESSION_GET), &GetSession { session_id: id }).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionSnapshot>> {
+    Ok(Json(
+        state
+            .command(&cmd(verb::SESSION_GET), &GetSession { session_id: id })
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,7 +66,13 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<TurnAccepted>)> {
     let req = body(payload)?;
     let accepted = state
-        .command(&cmd(verb::SESSION_TURN_START), &StartTurn { session_id: id, text: req.text })
+        .command(
+            &cmd(verb::SESSION_TURN_START),
+            &StartTurn {
+                session_id: id,
+                text: req.text,
+            },
+        )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }

@@ -25,9 +25,16 @@ pub struct SpawnConfig {
 /// Something the server sent on its own initiative.
 #[derive(Debug)]
 pub enum Incoming {
-    Notification { method: String, params: Value },
+    Notification {
+        method: String,
+        params: Value,
+    },
     /// A server→client request: must be answered with [`AppServer::respond`].
-    Request { id: Value, method: String, params: Value },
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
     Exited(Option<ExitStatus>),
 }
 
@@ -36,7 +43,12 @@ pub enum Incoming {
 pub enum RpcError {
     /// The server answered with a JSON-RPC error.
     #[error("{method}: runtime error {code}: {message}")]
-    Server { method: String, code: i64, message: String, data: Option<Value> },
+    Server {
+        method: String,
+        code: i64,
+        message: String,
+        data: Option<Value>,
+    },
     #[error("{method}: no answer within {0:?}", .timeout)]
     Timeout { method: String, timeout: Duration },
     #[error("runtime exited")]
@@ -113,17 +125,21 @@ impl AppServer {
         self.pid
     }
 
-    async fn read_loop(self: Arc<Self>, stdout: tokio::process::ChildStdout, tx: mpsc::Sender<Incoming>) {
+    async fn read_loop(
+        self: Arc<Self>,
+        stdout: tokio::process::ChildStdout,
+        tx: mpsc::Sender<Incoming>,
+    ) {
         let mut lines = BufReader::new(stdout).lines();
         loop {
             match lines.next_line().await {
                 Ok(Some(line)) if line.trim().is_empty() => continue,
                 Ok(Some(line)) => match serde_json::from_str::<Value>(&line) {
                     Ok(msg) => {
-                        if let Some(incoming) = self.route(msg) {
-                            if tx.send(incoming).await.is_err() {
-                                break;
-                            }
+                        if let Some(incoming) = self.route(msg)
+                            && tx.send(incoming).await.is_err()
+                        {
+                            break;
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "unparsable line from app-server"),
@@ -161,11 +177,17 @@ impl AppServer {
             (Some(method), Some(id)) => Some(Incoming::Request {
                 id,
                 method,
-                params: msg.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+                params: msg
+                    .get_mut("params")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null),
             }),
             (Some(method), None) => Some(Incoming::Notification {
                 method,
-                params: msg.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+                params: msg
+                    .get_mut("params")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null),
             }),
             (None, Some(id)) => {
                 let Some(id) = id.as_i64() else {
@@ -184,7 +206,10 @@ impl AppServer {
                             .to_owned(),
                         data: err.get("data").cloned(),
                     }),
-                    None => Ok(msg.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                    None => Ok(msg
+                        .get_mut("result")
+                        .map(Value::take)
+                        .unwrap_or(Value::Null)),
                 };
                 if let Some(waiter) = waiter {
                     let _ = waiter.send(result);
@@ -210,28 +235,46 @@ impl AppServer {
     }
 
     /// Calls `method` and waits for its result.
-    pub async fn call(&self, method: &str, params: Value, timeout: Duration) -> Result<Value, RpcError> {
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, RpcError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         if let Ok(mut p) = self.pending.lock() {
             p.insert(id, tx);
         }
-        let sent = self.write(&json!({ "id": id, "method": method, "params": params })).await;
+        let sent = self
+            .write(&json!({ "id": id, "method": method, "params": params }))
+            .await;
         if let Err(e) = sent {
             self.forget(id);
             return Err(e);
         }
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(result)) => result.map_err(|e| match e {
-                RpcError::Server { code, message, data, .. } => {
-                    RpcError::Server { method: method.to_owned(), code, message, data }
-                }
+                RpcError::Server {
+                    code,
+                    message,
+                    data,
+                    ..
+                } => RpcError::Server {
+                    method: method.to_owned(),
+                    code,
+                    message,
+                    data,
+                },
                 other => other,
             }),
             Ok(Err(_)) => Err(RpcError::Exited),
             Err(_) => {
                 self.forget(id);
-                Err(RpcError::Timeout { method: method.to_owned(), timeout })
+                Err(RpcError::Timeout {
+                    method: method.to_owned(),
+                    timeout,
+                })
             }
         }
     }
@@ -244,14 +287,21 @@ impl AppServer {
 
     /// Sends a notification.
     pub async fn notify(&self, method: &str, params: Value) -> Result<(), RpcError> {
-        self.write(&json!({ "method": method, "params": params })).await
+        self.write(&json!({ "method": method, "params": params }))
+            .await
     }
 
     /// Answers a server→client request.
-    pub async fn respond(&self, id: Value, result: Result<Value, (i64, String)>) -> Result<(), RpcError> {
+    pub async fn respond(
+        &self,
+        id: Value,
+        result: Result<Value, (i64, String)>,
+    ) -> Result<(), RpcError> {
         let msg = match result {
             Ok(result) => json!({ "id": id, "result": result }),
-            Err((code, message)) => json!({ "id": id, "error": { "code": code, "message": message } }),
+            Err((code, message)) => {
+                json!({ "id": id, "error": { "code": code, "message": message } })
+            }
         };
         self.write(&msg).await
     }
@@ -260,11 +310,11 @@ impl AppServer {
     pub async fn shutdown(&self, grace: Duration) {
         self.stdin.lock().await.take();
         let mut child = self.child.lock().await;
-        if let Some(child) = child.as_mut() {
-            if tokio::time::timeout(grace, child.wait()).await.is_err() {
-                let _ = child.start_kill();
-                let _ = child.wait().await;
-            }
+        if let Some(child) = child.as_mut()
+            && tokio::time::timeout(grace, child.wait()).await.is_err()
+        {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
         }
     }
 

@@ -16,14 +16,26 @@ async fn every_service_answers_srv_ping_and_commands_reply_typed_errors() {
 
     let inbox = client.new_inbox();
     let mut replies = client.subscribe(inbox.clone()).await.unwrap();
-    client.publish_with_reply("$SRV.PING", inbox, "".into()).await.unwrap();
+    client
+        .publish_with_reply("$SRV.PING", inbox, "".into())
+        .await
+        .unwrap();
     let mut names = Vec::new();
-    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await {
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_millis(500), replies.next()).await
+    {
         let v: serde_json::Value = serde_json::from_slice(&msg.payload).unwrap();
         names.push(v["name"].as_str().unwrap().to_owned());
     }
     names.sort();
-    assert_eq!(names, ["cm-gateway", "cm-queue-worker", "cm-runtime-bridge", "cm-session"]);
+    assert_eq!(
+        names,
+        [
+            "cm-gateway",
+            "cm-queue-worker",
+            "cm-runtime-bridge",
+            "cm-session"
+        ]
+    );
 
     let bus = stack.bus().await.unwrap();
     let err = bus
@@ -45,7 +57,11 @@ async fn every_service_answers_srv_ping_and_commands_reply_typed_errors() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Validation);
     let err = bus
-        .request::<_, serde_json::Value>("cm.v1.nobody.home", &serde_json::json!({}), Duration::from_secs(2))
+        .request::<_, serde_json::Value>(
+            "cm.v1.nobody.home",
+            &serde_json::json!({}),
+            Duration::from_secs(2),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Unavailable);

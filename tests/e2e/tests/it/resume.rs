@@ -55,7 +55,11 @@ async fn a_client_that_reconnects_with_last_event_id_gets_exactly_what_it_missed
         .iter()
         .chain(rest.iter())
         .filter_map(|e| match &e.event.body {
-            EventBody::ItemDelta { stream: DeltaStream::Text, delta, .. } => Some(delta.as_str()),
+            EventBody::ItemDelta {
+                stream: DeltaStream::Text,
+                delta,
+                ..
+            } => Some(delta.as_str()),
             _ => None,
         })
         .collect();

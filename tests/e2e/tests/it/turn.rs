@@ -22,22 +22,40 @@ async fn a_turn_streams_the_scripted_text_and_is_persisted() {
     let mut events = api.events(&sid, None).await.unwrap();
     let turn_id = api.send(&sid, "Say hello").await.unwrap();
     assert!(!turn_id.is_empty());
-    let evs = collect_until(&mut events, Duration::from_secs(30), is_turn_end).await.unwrap();
+    let evs = collect_until(&mut events, Duration::from_secs(30), is_turn_end)
+        .await
+        .unwrap();
 
     // The streamed text equals the script.
     let text: String = evs
         .iter()
         .filter_map(|e| match &e.event.body {
-            EventBody::ItemDelta { stream: DeltaStream::Text, delta, .. } => Some(delta.as_str()),
+            EventBody::ItemDelta {
+                stream: DeltaStream::Text,
+                delta,
+                ..
+            } => Some(delta.as_str()),
             _ => None,
         })
         .collect();
     assert_eq!(text, GREETING.concat(), "events: {:?}", kinds(&evs));
-    for kind in ["session.created", "turn.started", "item.started", "item.completed", "usage.updated"] {
-        assert!(kinds(&evs).contains(&kind), "missing {kind} in {:?}", kinds(&evs));
+    for kind in [
+        "session.created",
+        "turn.started",
+        "item.started",
+        "item.completed",
+        "usage.updated",
+    ] {
+        assert!(
+            kinds(&evs).contains(&kind),
+            "missing {kind} in {:?}",
+            kinds(&evs)
+        );
     }
     match &evs.last().unwrap().event.body {
-        EventBody::TurnCompleted { turn_id: t, status, .. } => {
+        EventBody::TurnCompleted {
+            turn_id: t, status, ..
+        } => {
             assert_eq!(t, &turn_id);
             assert_eq!(*status, TurnStatus::Completed);
         }
@@ -57,16 +75,28 @@ async fn a_turn_streams_the_scripted_text_and_is_persisted() {
     assert_eq!(turn["id"], turn_id.as_str());
     assert_eq!(turn["status"], "completed");
     let items = turn["items"].as_array().unwrap();
-    let user = items.iter().find(|i| i["itemType"] == "userMessage").unwrap();
+    let user = items
+        .iter()
+        .find(|i| i["itemType"] == "userMessage")
+        .unwrap();
     assert_eq!(user["text"], "Say hello");
-    let agent = items.iter().find(|i| i["itemType"] == "agentMessage").unwrap();
+    let agent = items
+        .iter()
+        .find(|i| i["itemType"] == "agentMessage")
+        .unwrap();
     assert_eq!(agent["text"], GREETING.concat());
     assert_eq!(agent["status"], "completed");
     assert_eq!(snap["session"]["status"], "idle");
 
     // Listed from Postgres.
     let list = api.get("/api/sessions").await.unwrap();
-    assert!(list["sessions"].as_array().unwrap().iter().any(|s| s["id"] == sid.as_str()));
+    assert!(
+        list["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == sid.as_str())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,11 +105,17 @@ async fn the_transcript_survives_a_session_service_restart_and_the_next_turn_wor
     let sid = stack.api.create_session().await.unwrap();
     let mut events = stack.api.events(&sid, None).await.unwrap();
     stack.api.send(&sid, "first").await.unwrap();
-    let first = collect_until(&mut events, Duration::from_secs(30), is_turn_end).await.unwrap();
+    let first = collect_until(&mut events, Duration::from_secs(30), is_turn_end)
+        .await
+        .unwrap();
     let before = wait_for_seq(&stack, &sid, first.last().unwrap().seq).await;
 
     stack.restart_service(Service::Session).await.unwrap();
-    let after = stack.api.get(&format!("/api/sessions/{sid}")).await.unwrap();
+    let after = stack
+        .api
+        .get(&format!("/api/sessions/{sid}"))
+        .await
+        .unwrap();
     assert_eq!(before, after);
 
     // Events published while the session service is down are applied when it is back.
@@ -88,7 +124,9 @@ async fn the_transcript_survives_a_session_service_restart_and_the_next_turn_wor
     stack.start_service(Service::Session).await.unwrap();
     stack.wait_ready().await.unwrap();
     stack.api.send(&sid, "second").await.unwrap();
-    let second = collect_until(&mut events, Duration::from_secs(30), is_turn_end).await.unwrap();
+    let second = collect_until(&mut events, Duration::from_secs(30), is_turn_end)
+        .await
+        .unwrap();
     let snap = wait_for_seq(&stack, &sid, second.last().unwrap().seq).await;
     assert_eq!(snap["turns"].as_array().unwrap().len(), 2);
     assert_eq!(snap["turns"][1]["status"], "completed");
@@ -99,7 +137,11 @@ async fn the_transcript_survives_a_session_service_restart_and_the_next_turn_wor
 async fn jetstream_seqs(stack: &TestStack, sid: &str, last: u64) -> Vec<u64> {
     use async_nats::jetstream::consumer::pull::OrderedConfig;
     let bus = stack.bus().await.unwrap();
-    let stream = bus.jetstream().get_stream(subjects::EVENTS_STREAM).await.unwrap();
+    let stream = bus
+        .jetstream()
+        .get_stream(subjects::EVENTS_STREAM)
+        .await
+        .unwrap();
     let consumer = stream
         .create_consumer(OrderedConfig {
             filter_subject: subjects::event_filter(Scope::Session, sid),

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Test command: installs what is missing, then runs every check CI runs — formatting, clippy,
+# the whole test suite against real nats-server, Postgres and codex app-server, and the offline
+# validation of the deployment files.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+started=$(date +%s)
+scripts/install-deps.sh
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+# The CLI tests drive the built service binaries.
+cargo build --workspace --bins --locked
+cargo test --workspace --locked --no-fail-fast
+scripts/check-compose.sh
+echo "test.sh: all checks passed in $(( $(date +%s) - started )) s"
