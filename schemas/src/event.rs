@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
 
 /// What an event is about; the second token of its subject.
@@ -168,6 +169,22 @@ pub enum EventBody {
         turn_id: Option<String>,
         usage: Value,
     },
+    /// The runtime asks for a decision or an answer; it waits until one is given.
+    #[serde(rename = "request.opened")]
+    RequestOpened { request: PendingRequest },
+    /// A pending request ended: a decision reached the runtime, or it expired.
+    #[serde(rename = "request.resolved", rename_all = "camelCase")]
+    RequestResolved {
+        request_id: String,
+        outcome: RequestOutcome,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        response: Option<Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<String>,
+        /// Why it expired (`turn_completed`, `runtime_exited`, `resolved_by_runtime`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
     /// A runtime notification we do not (yet) normalize; `method` and `params` as received.
     #[serde(rename = "runtime.notification", rename_all = "camelCase")]
     RuntimeNotification { method: String, params: Value },
@@ -184,6 +201,8 @@ impl EventBody {
             EventBody::ItemCompleted { .. } => "item.completed",
             EventBody::TurnCompleted { .. } => "turn.completed",
             EventBody::UsageUpdated { .. } => "usage.updated",
+            EventBody::RequestOpened { .. } => "request.opened",
+            EventBody::RequestResolved { .. } => "request.resolved",
             EventBody::RuntimeNotification { .. } => "runtime.notification",
         }
     }

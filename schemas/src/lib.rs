@@ -7,11 +7,14 @@
 
 pub mod error;
 pub mod event;
+pub mod operator;
 pub mod queue;
 pub mod reply;
+pub mod request;
 pub mod runtime;
 pub mod session;
 pub mod subjects;
+pub mod thread;
 
 mod registry;
 

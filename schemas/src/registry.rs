@@ -2,7 +2,7 @@
 
 use schemars::{Schema, schema_for};
 
-use crate::{error, event, queue, reply, runtime, session};
+use crate::{error, event, queue, reply, request, runtime, session, thread};
 
 /// `(file stem, schema)` for every wire type.
 pub fn all_schemas() -> Vec<(&'static str, Schema)> {
@@ -28,6 +28,20 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ("runtime.TurnStarted", schema_for!(runtime::TurnStarted)),
         ("runtime.RuntimeStatus", schema_for!(runtime::RuntimeStatus)),
         ("queue.QueueStats", schema_for!(queue::QueueStats)),
+        ("operator.RuntimeCall", schema_for!(crate::operator::RuntimeCall)),
+        ("operator.RuntimeCallResult", schema_for!(crate::operator::RuntimeCallResult)),
+        ("session.SteerTurn", schema_for!(session::SteerTurn)),
+        ("session.InterruptTurn", schema_for!(session::InterruptTurn)),
+        ("request.PendingRequest", schema_for!(request::PendingRequest)),
+        ("request.RequestRecord", schema_for!(request::RequestRecord)),
+        ("request.ListRequests", schema_for!(request::ListRequests)),
+        ("request.DecideRequest", schema_for!(request::DecideRequest)),
+        ("request.RespondRequest", schema_for!(request::RespondRequest)),
+        ("thread.ThreadCommand", schema_for!(thread::ThreadCommand)),
+        ("thread.ThreadList", schema_for!(thread::ThreadList)),
+        ("thread.RuntimeResult", schema_for!(thread::RuntimeResult)),
+        ("thread.TurnSteer", schema_for!(thread::TurnSteer)),
+        ("thread.TurnInterrupt", schema_for!(thread::TurnInterrupt)),
     ]
 }
 

@@ -31,6 +31,8 @@ pub struct ThreadStarted {
 pub struct TurnStart {
     pub thread_id: String,
     pub text: String,
+    #[serde(default)]
+    pub overrides: crate::thread::TurnOverrides,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -50,6 +52,9 @@ pub struct RuntimeStatus {
     pub restarts: u32,
     pub last_exit: Option<RuntimeExit>,
     pub user_agent: Option<String>,
+    /// Operator methods the runtime answered when probed after `initialize`.
+    #[serde(default)]
+    pub capabilities: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

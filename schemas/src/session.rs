@@ -100,6 +100,23 @@ pub struct ItemRecord {
 pub struct StartTurn {
     pub session_id: String,
     pub text: String,
+    #[serde(default)]
+    pub overrides: crate::thread::TurnOverrides,
+}
+
+/// `cm.v1.session.turn.steer`: add input to the session's running turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SteerTurn {
+    pub session_id: String,
+    pub text: String,
+}
+
+/// `cm.v1.session.turn.interrupt`: stop the session's running turn (`no_active_turn` if idle).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InterruptTurn {
+    pub session_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -38,9 +38,19 @@ pub mod verb {
     pub const SESSION_LIST: &str = "list";
     pub const SESSION_GET: &str = "get";
     pub const SESSION_TURN_START: &str = "turn.start";
+    pub const SESSION_TURN_STEER: &str = "turn.steer";
+    pub const SESSION_TURN_INTERRUPT: &str = "turn.interrupt";
+    pub const REQUEST_LIST: &str = "request.list";
+    pub const REQUEST_DECIDE: &str = "request.decide";
     // runtime bridge
     pub const THREAD_START: &str = "thread.start";
     pub const TURN_START: &str = "turn.start";
+    pub const RUNTIME_CALL: &str = "call";
+    pub const TURN_STEER: &str = "turn.steer";
+    pub const TURN_INTERRUPT: &str = "turn.interrupt";
+    pub const THREAD_OP: &str = "thread.op";
+    pub const THREAD_LIST: &str = "thread.list";
+    pub const REQUEST_RESPOND: &str = "request.respond";
     // queue worker
     pub const QUEUE_STATS: &str = "stats";
 }

@@ -85,3 +85,25 @@ where
     .instrument(span)
     .await
 }
+
+/// Adds endpoint `verb` to `group` and serves it on `tasks` with `handler(ctx, request)`: the
+/// one-liner each service uses to register a command.
+pub async fn spawn_endpoint<C, Req, Resp, F, Fut>(
+    group: &async_nats::service::Group,
+    tasks: &mut tokio::task::JoinSet<()>,
+    verb: &'static str,
+    ctx: &Arc<C>,
+    handler: F,
+) -> Result<(), async_nats::Error>
+where
+    C: Send + Sync + 'static,
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize + Send + 'static,
+    F: Fn(Arc<C>, Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Resp, BusError>> + Send + 'static,
+{
+    let endpoint = group.endpoint(verb).await?;
+    let ctx = ctx.clone();
+    tasks.spawn(serve_endpoint(endpoint, move |req| handler(ctx.clone(), req)));
+    Ok(())
+}

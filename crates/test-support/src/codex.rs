@@ -2,19 +2,16 @@
 //!
 //! The home lives under `$HOME/.cache/codex-manager/test-homes/<uuid>`, not under `/tmp`, where
 //! codex refuses to create its helper binaries. Its `config.toml` is the "Offline model" config
-//! of `/work/shared/design/codex-runtime.md`.
+//! of `/work/shared/design/codex-runtime.md` ([`cm_local_infra::codex::offline_config_toml`]).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use cm_local_infra::bins::{find_in_path, vendored_codex};
+use cm_local_infra::codex::offline_config_toml;
 
-use crate::process::{find_in_path, is_executable};
 use crate::workspace_root;
-
-/// Where the project's set-up installs the native codex binary, relative to the workspace.
-const VENDORED_CODEX: &str =
-    ".tools/codex/node_modules/@openai/codex-linux-x64/vendor/x86_64-unknown-linux-musl/bin/codex";
 
 /// The value given to `MOCK_API_KEY`, which the mock provider reads.
 pub const MOCK_API_KEY: &str = "mock-api-key";
@@ -25,11 +22,7 @@ pub fn codex_bin() -> Option<PathBuf> {
     if let Some(bin) = std::env::var_os("CODEX_BIN") {
         return Some(bin.into());
     }
-    let vendored = workspace_root().join(VENDORED_CODEX);
-    if is_executable(&vendored) {
-        return Some(vendored);
-    }
-    find_in_path("codex")
+    vendored_codex(&workspace_root()).or_else(|| find_in_path("codex"))
 }
 
 /// A throw-away `CODEX_HOME` whose `config.toml` uses the mock provider; removed on drop.
@@ -50,7 +43,7 @@ impl CodexHome {
             .with_context(|| format!("creating CODEX_HOME {}", path.display()))?;
         let home = Self { path };
         let config = home.config_path();
-        std::fs::write(&config, config_toml(mock_base_url))
+        std::fs::write(&config, offline_config_toml(mock_base_url))
             .with_context(|| format!("writing {}", config.display()))?;
         Ok(home)
     }
@@ -80,45 +73,4 @@ impl Drop for CodexHome {
             tracing::warn!(path = %self.path.display(), error = %e, "removing CODEX_HOME");
         }
     }
-}
-
-fn config_toml(mock_base_url: &str) -> String {
-    let base_url = toml_string(mock_base_url);
-    format!(
-        r#"model = "mock-model"
-model_provider = "mock"
-approval_policy = "never"
-sandbox_mode = "read-only"
-
-[model_providers.mock]
-name = "mock"
-base_url = {base_url}
-wire_api = "responses"
-env_key = "MOCK_API_KEY"
-request_max_retries = 0
-stream_max_retries = 0
-
-[features]
-plugins = false
-
-[analytics]
-enabled = false
-"#
-    )
-}
-
-/// A TOML basic string.
-fn toml_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }

@@ -1,5 +1,9 @@
 //! Hermetic real dependencies for integration tests.
 //!
+//! The process machinery (children that die with the test process, the nats-server and Postgres
+//! launchers, binary lookup) lives in `cm-local-infra`, which `codex-manager up` uses too; this
+//! crate adds throw-away directories, free ports and test conveniences on top.
+//!
 //! Tests talk to a real `nats-server` with JetStream ([`NatsServer`]), a real Postgres
 //! ([`Postgres`]) and the real `codex app-server` (configured by [`CodexHome`]), each started on
 //! free loopback ports with throw-away data directories and stopped and removed on drop, even
@@ -24,34 +28,19 @@ mod nats;
 mod postgres;
 pub mod process;
 
-use std::collections::HashSet;
-use std::future::Future;
-use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
-use std::time::{Duration, Instant};
+use std::sync::Once;
 
+/// Polls a closure until it returns `Ok`, with a timeout (see [`cm_local_infra::wait_for`]).
+pub use cm_local_infra::wait_for;
 pub use codex::{CodexHome, MOCK_API_KEY, codex_bin};
 pub use nats::NatsServer;
 pub use postgres::Postgres;
 
-/// A loopback TCP port that was free a moment ago (bind `127.0.0.1:0`, then release it).
-///
-/// Never returns the same port twice within one process, so parallel tests do not collide
-/// with each other; a collision with another process is still possible, and the servers in this
-/// crate retry with a new port when their bind fails.
+/// A loopback TCP port that was free a moment ago (see [`cm_local_infra::free_port`]); never
+/// the same port twice within one process. Panics if no loopback port can be bound at all.
 pub fn free_port() -> u16 {
-    static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
-    loop {
-        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|listener| listener.local_addr())
-            .map(|addr| addr.port())
-            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
-        let mut guard = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.get_or_insert_with(HashSet::new).insert(port) {
-            return port;
-        }
-    }
+    cm_local_infra::free_port().unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"))
 }
 
 /// The root of this workspace (two levels above this crate's manifest).
@@ -80,34 +69,4 @@ pub fn init_tracing() {
             .with_test_writer()
             .try_init();
     });
-}
-
-/// Polls `f` until it returns `Ok`, for conditions that have no event to wait on.
-///
-/// `Err` means "not yet"; after `timeout` the error names `what` and quotes the last `Err`.
-/// The interval starts at 5 ms and doubles up to 100 ms; an attempt that hangs is cut off at
-/// the deadline.
-pub async fn wait_for<F, Fut, T>(what: &str, timeout: Duration, mut f: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<T>>,
-{
-    let deadline = Instant::now() + timeout;
-    let mut interval = Duration::from_millis(5);
-    let mut last_error = None;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, f()).await {
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(e)) => last_error = Some(e),
-            Err(_) => {}
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            let last = last_error.map_or("none".to_owned(), |e| format!("{e:#}"));
-            anyhow::bail!("timed out after {timeout:?} waiting for {what} (last error: {last})");
-        }
-        tokio::time::sleep(interval.min(left)).await;
-        interval = (interval * 2).min(Duration::from_millis(100));
-    }
 }

@@ -1,7 +1,7 @@
 //! A Postgres for tests: a private throw-away cluster, or a fresh database on `DATABASE_URL`.
 //!
-//! Without `DATABASE_URL`, [`Postgres::start`] runs `initdb` and then `postgres` itself as the
-//! child process (see `postgres/cluster.rs`); [`Postgres::url`] names the cluster's `postgres` database.
+//! Without `DATABASE_URL`, [`Postgres::start`] runs a throw-away
+//! [`cm_local_infra::postgres::PgCluster`] in a temp dir (see `postgres/cluster.rs`); [`Postgres::url`] names the cluster's `postgres` database.
 //! With `DATABASE_URL`, it creates a uniquely named database on that server (see `postgres/external.rs`);
 //! `stop`/`restart`/`kill` then fail, since the server is not ours.
 //!
@@ -11,16 +11,12 @@ mod cluster;
 mod external;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
-use tokio_postgres::NoTls;
+use cm_local_infra::postgres::{connect, create_database};
 
 use cluster::Cluster;
 use external::External;
-
-/// How long one connect or administrative statement may take.
-const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A Postgres server with a database for the test; cleaned up on drop.
 #[derive(Debug)]
@@ -127,38 +123,6 @@ impl Postgres {
                 anyhow::bail!("stop/kill/restart need a private cluster, not DATABASE_URL")
             }
         }
-    }
-}
-
-/// Connects to `url` without TLS and drives the connection on a spawned task.
-pub(crate) async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
-    let (client, connection) = timeout(tokio_postgres::connect(url, NoTls))
-        .await
-        .with_context(|| format!("connecting to {url}"))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "postgres test connection ended");
-        }
-    });
-    Ok(client)
-}
-
-/// Runs `CREATE DATABASE name` through a connection to `admin_url`.
-async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    let client = connect(admin_url).await?;
-    timeout(client.batch_execute(&format!("CREATE DATABASE \"{name}\"")))
-        .await
-        .with_context(|| format!("creating database {name}"))
-}
-
-/// Bounds a single connect or statement by [`STATEMENT_TIMEOUT`].
-async fn timeout<T, E>(fut: impl Future<Output = Result<T, E>>) -> anyhow::Result<T>
-where
-    E: std::error::Error + Send + Sync + 'static,
-{
-    match tokio::time::timeout(STATEMENT_TIMEOUT, fut).await {
-        Ok(result) => Ok(result?),
-        Err(_) => anyhow::bail!("no answer within {STATEMENT_TIMEOUT:?}"),
     }
 }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cm_schemas::runtime::{RuntimeStatus, ThreadStart, ThreadStarted, TurnStart, TurnStarted};
+use cm_schemas::thread::TurnOverrides;
 use cm_schemas::{BusError, ErrorCode, queue::Empty};
 use serde_json::{Value, json};
 
@@ -13,7 +14,7 @@ use crate::supervisor::{Instance, Runtime};
 /// How long a command waits for a (re)starting runtime before answering `unavailable`.
 const READY_WAIT: Duration = Duration::from_secs(15);
 
-async fn instance(rt: &Runtime) -> Result<Arc<Instance>, BusError> {
+pub(crate) async fn instance(rt: &Runtime) -> Result<Arc<Instance>, BusError> {
     rt.instance(READY_WAIT)
         .await
         .ok_or_else(|| BusError::unavailable("runtime", "codex app-server is not running"))
@@ -85,10 +86,11 @@ pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted,
             .map_err(rpc_error)?;
         inst.mark_loaded(&req.thread_id);
     }
-    let params = json!({
+    let mut params = json!({
         "threadId": req.thread_id,
         "input": [{ "type": "text", "text": req.text, "text_elements": [] }],
     });
+    apply_overrides(&mut params, &req.overrides)?;
     let result = inst
         .server
         .call("turn/start", params, rt.cfg.call_timeout)
@@ -99,7 +101,7 @@ pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted,
         .and_then(Value::as_str)
         .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "turn/start returned no turn id"))?
         .to_owned();
-    rt.turn_started(&req.thread_id, &turn_id);
+    rt.turn_started(&req.thread_id, &turn_id).await;
     Ok(TurnStarted {
         thread_id: req.thread_id,
         turn_id,
@@ -111,7 +113,7 @@ pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusE
 }
 
 /// Maps a JSON-RPC failure to a bus error.
-pub fn rpc_error(e: RpcError) -> BusError {
+pub(crate) fn rpc_error(e: RpcError) -> BusError {
     match &e {
         RpcError::Server {
             code: -32601,
@@ -131,4 +133,49 @@ pub fn rpc_error(e: RpcError) -> BusError {
         RpcError::Timeout { .. } => BusError::new(ErrorCode::Timeout, e.to_string()),
         RpcError::Exited | RpcError::Io(_) => BusError::unavailable("runtime", e.to_string()),
     }
+}
+
+/// Per-turn overrides in `turn/start`'s vocabulary.
+fn apply_overrides(params: &mut Value, o: &TurnOverrides) -> Result<(), BusError> {
+    if let Some(model) = &o.model {
+        params["model"] = json!(model);
+    }
+    if let Some(effort) = &o.effort {
+        params["effort"] = json!(effort);
+    }
+    if let Some(policy) = &o.approval_policy {
+        if !["untrusted", "on-request", "on-failure", "never"].contains(&policy.as_str()) {
+            return Err(BusError::validation(
+                "approvalPolicy",
+                "approvalPolicy must be untrusted, on-request, on-failure or never",
+            ));
+        }
+        params["approvalPolicy"] = json!(policy);
+    }
+    if let Some(cwd) = &o.cwd {
+        params["cwd"] = json!(cwd);
+    }
+    let network = o.network_access.unwrap_or(false);
+    match o.sandbox.as_deref() {
+        None if o.network_access.is_some() => {
+            params["sandboxPolicy"] = json!({ "type": "workspaceWrite", "networkAccess": network });
+        }
+        None => {}
+        Some("read-only") => {
+            params["sandboxPolicy"] = json!({ "type": "readOnly", "networkAccess": network })
+        }
+        Some("workspace-write") => {
+            params["sandboxPolicy"] = json!({ "type": "workspaceWrite", "networkAccess": network })
+        }
+        Some("danger-full-access") => {
+            params["sandboxPolicy"] = json!({ "type": "dangerFullAccess" })
+        }
+        Some(_) => {
+            return Err(BusError::validation(
+                "sandbox",
+                "sandbox must be read-only, workspace-write or danger-full-access",
+            ));
+        }
+    }
+    Ok(())
 }

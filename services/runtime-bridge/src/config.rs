@@ -20,6 +20,9 @@ pub struct Config {
     /// Approval policy and sandbox for new threads (the runtime's defaults when `None`).
     pub approval_policy: Option<String>,
     pub sandbox: Option<String>,
+    /// Methods callable through `cm.v1.runtime.call` beyond `OPERATOR_METHODS` (tests use it to
+    /// reach a method the runtime lacks).
+    pub extra_operator_methods: Vec<String>,
 }
 
 impl Config {
@@ -33,6 +36,7 @@ impl Config {
             backoff_max: Duration::from_secs(30),
             approval_policy: None,
             sandbox: None,
+            extra_operator_methods: Vec::new(),
         }
     }
 }

@@ -2,12 +2,13 @@
 //! bus, and on exit end in-flight turns deterministically, then respawn with bounded
 //! exponential back-off and jitter.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use cm_schemas::event::TurnStatus;
+use cm_schemas::request::{PendingRequest, RequestKind, RequestOutcome};
 use cm_schemas::runtime::{RuntimeExit, RuntimeStatus};
 use cm_schemas::{Event, EventBody, Scope};
 use rand::Rng;
@@ -16,13 +17,17 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::appserver::{AppServer, Incoming};
+use crate::capabilities;
 use crate::config::Config;
+use crate::inflight::InFlight;
 use crate::normalize::normalize;
+use crate::tracker::{HeldRequest, OpenItem, Tracker};
 
 /// One initialized app-server process and the threads it has loaded.
 pub struct Instance {
     pub server: Arc<AppServer>,
     pub user_agent: Option<String>,
+    pub capabilities: Vec<String>,
     loaded: Mutex<HashSet<String>>,
 }
 
@@ -52,21 +57,33 @@ pub struct Runtime {
     pub cfg: Config,
     current: watch::Sender<Option<Arc<Instance>>>,
     counters: Mutex<Counters>,
-    /// Turns the runtime is running, by thread: ended for the runtime if it exits.
-    active_turns: Mutex<HashMap<String, String>>,
+    /// Turns, open items and held requests of the running process.
+    pub tracker: Mutex<Tracker>,
+    /// The same, durably, for a restart of the bridge itself.
+    pub inflight: Option<InFlight>,
+    /// Held while one runtime message is turned into events, and while a response is written:
+    /// events reach the bus in the order the runtime could observe them.
+    pub order: tokio::sync::Mutex<()>,
     events: mpsc::Sender<Event>,
 }
 
 impl Runtime {
-    pub fn new(cfg: Config, events: mpsc::Sender<Event>) -> Arc<Self> {
+    pub fn new(cfg: Config, events: mpsc::Sender<Event>, inflight: Option<InFlight>) -> Arc<Self> {
         let (current, _) = watch::channel(None);
         Arc::new(Self {
             cfg,
             current,
             counters: Mutex::default(),
-            active_turns: Mutex::default(),
+            tracker: Mutex::default(),
+            inflight,
+            order: tokio::sync::Mutex::new(()),
             events,
         })
+    }
+
+    /// The running instance, if any, without waiting.
+    pub fn current(&self) -> Option<Arc<Instance>> {
+        self.current.borrow().clone()
     }
 
     /// The running instance, waiting up to `wait` for one to come up.
@@ -91,23 +108,25 @@ impl Runtime {
             initialized: current.is_some(),
             restarts,
             last_exit,
+            capabilities: current
+                .as_ref()
+                .map(|i| i.capabilities.clone())
+                .unwrap_or_default(),
             user_agent: current.and_then(|i| i.user_agent.clone()),
         }
     }
 
-    pub fn turn_started(&self, thread_id: &str, turn_id: &str) {
-        if let Ok(mut t) = self.active_turns.lock() {
-            t.insert(thread_id.to_owned(), turn_id.to_owned());
+    /// Records a turn the runtime accepted (from `turn/start`'s answer or `turn/started`).
+    pub async fn turn_started(&self, thread_id: &str, turn_id: &str) {
+        if let Ok(mut t) = self.tracker.lock() {
+            t.turn_started(thread_id, turn_id);
+        }
+        if let Some(f) = &self.inflight {
+            f.turn_started(thread_id, turn_id).await;
         }
     }
 
-    fn turn_ended(&self, thread_id: &str) {
-        if let Ok(mut t) = self.active_turns.lock() {
-            t.remove(thread_id);
-        }
-    }
-
-    async fn emit(&self, event: Event) {
+    pub async fn emit(&self, event: Event) {
         if self.events.send(event).await.is_err() {
             tracing::warn!("event publisher is gone; event dropped");
         }
@@ -166,18 +185,22 @@ impl Runtime {
         let instance = Arc::new(Instance {
             server: server.clone(),
             user_agent,
+            capabilities: capabilities::probe(&server, capabilities::PROBE_TIMEOUT).await,
             loaded: Mutex::default(),
         });
-        self.current.send_replace(Some(instance));
+        self.current.send_replace(Some(instance.clone()));
         tracing::info!(?pid, "app-server initialized");
 
         let status = loop {
             tokio::select! {
-                msg = incoming.recv() => match msg {
-                    Some(Incoming::Notification { method, params }) => self.on_notification(&method, &params).await,
-                    Some(Incoming::Request { id, method, params }) => self.on_server_request(&server, id, &method, params).await,
-                    Some(Incoming::Exited(status)) => break status,
-                    None => break None,
+                msg = incoming.recv() => {
+                    let _order = self.order.lock().await;
+                    match msg {
+                        Some(Incoming::Notification { method, params }) => self.on_notification(&instance, &method, &params).await,
+                        Some(Incoming::Request { id, method, params }) => self.on_server_request(&instance, id, &method, params).await,
+                        Some(Incoming::Exited(status)) => break status,
+                        None => break None,
+                    }
                 },
                 _ = shutdown.cancelled() => {
                     self.current.send_replace(None);
@@ -189,7 +212,8 @@ impl Runtime {
         self.current.send_replace(None);
         tracing::warn!(?pid, ?status, "app-server exited");
         self.record_exit(status);
-        self.end_in_flight_turns().await;
+        let _order = self.order.lock().await;
+        self.end_everything("runtime_exited").await;
         Ok(())
     }
 
@@ -205,45 +229,232 @@ impl Runtime {
         }
     }
 
-    async fn on_notification(&self, method: &str, params: &Value) {
+    async fn on_notification(&self, instance: &Arc<Instance>, method: &str, params: &Value) {
         let event = normalize(&self.cfg.bridge_id, method, params);
+        let thread = event.scope_id.clone();
         match &event.body {
-            EventBody::TurnStarted { turn_id } => self.turn_started(&event.scope_id, turn_id),
-            EventBody::TurnCompleted { .. } => self.turn_ended(&event.scope_id),
+            EventBody::TurnStarted { turn_id } => self.turn_started(&thread, turn_id).await,
+            EventBody::ItemStarted {
+                item_id,
+                item_type,
+                item,
+                ..
+            } => {
+                if let Ok(mut t) = self.tracker.lock() {
+                    let open = OpenItem {
+                        item_id: item_id.clone(),
+                        item_type: item_type.clone(),
+                        item: item.clone(),
+                    };
+                    t.item_started(&thread, open);
+                }
+            }
+            EventBody::ItemCompleted { item_id, .. } => {
+                if let Ok(mut t) = self.tracker.lock() {
+                    t.item_completed(&thread, item_id);
+                }
+            }
+            EventBody::TurnCompleted { turn_id, .. } => {
+                // Close what the runtime left open before the turn's end is published.
+                self.end_turn(&thread, turn_id, "turn_completed").await;
+            }
             _ => {}
         }
+        if method == "serverRequest/resolved" {
+            self.settled_by_runtime(instance, params).await;
+        }
         self.emit(event).await;
     }
 
-    /// Server→client requests are not decided by this version of the bridge: answer with a
-    /// JSON-RPC error at once so the runtime never waits, and surface the request as an event.
-    async fn on_server_request(&self, server: &AppServer, id: Value, method: &str, params: Value) {
-        tracing::warn!(method, "server request not handled by this bridge version");
-        let reply = server
-            .respond(
-                id.clone(),
-                Err((
-                    -32601,
-                    format!("codex-manager does not handle {method} yet"),
-                )),
-            )
+    /// Ends a turn's leftovers: open items complete as `canceled`, held requests expire.
+    async fn end_turn(&self, thread_id: &str, turn_id: &str, reason: &str) {
+        let (items, requests) = match self.tracker.lock() {
+            Ok(mut t) => (
+                t.turn_ended(thread_id),
+                t.take_requests(thread_id, Some(turn_id)),
+            ),
+            Err(_) => (Vec::new(), Vec::new()),
+        };
+        for item in items {
+            let mut full = item.item;
+            full["status"] = json!("canceled");
+            let body = EventBody::ItemCompleted {
+                turn_id: turn_id.to_owned(),
+                item_id: item.item_id,
+                item_type: item.item_type,
+                item: full,
+            };
+            self.emit(Event::new(Scope::Session, thread_id, body)).await;
+        }
+        for (request_id, _) in requests {
+            self.expire(thread_id, &request_id, reason).await;
+        }
+        if let Some(f) = &self.inflight {
+            f.turn_ended(thread_id).await;
+        }
+    }
+
+    /// Publishes that a request expired and forgets it durably.
+    pub async fn expire(&self, session_id: &str, request_id: &str, reason: &str) {
+        let body = EventBody::RequestResolved {
+            request_id: request_id.to_owned(),
+            outcome: RequestOutcome::Expired,
+            response: None,
+            decided_by: None,
+            reason: Some(reason.to_owned()),
+        };
+        self.emit(Event::new(Scope::Session, session_id, body))
             .await;
-        if let Err(e) = reply {
-            tracing::warn!(error = %e, "could not answer server request");
+        if let Some(f) = &self.inflight {
+            f.request_ended(request_id).await;
+        }
+    }
+
+    /// `serverRequest/resolved` for a request we still hold: the runtime settled it itself
+    /// (an interrupt, for example), so no decision can reach it any more.
+    async fn settled_by_runtime(&self, instance: &Arc<Instance>, params: &Value) {
+        let Some(rpc_id) = params.get("requestId") else {
+            return;
+        };
+        let held = match self.tracker.lock() {
+            Ok(mut t) => t
+                .request_by_rpc_id(instance, rpc_id)
+                .and_then(|id| t.requests.remove(&id).map(|r| (id, r))),
+            Err(_) => None,
+        };
+        if let Some((request_id, req)) = held {
+            self.expire(&req.session_id, &request_id, "resolved_by_runtime")
+                .await;
+        }
+    }
+
+    /// Server→client requests we know become pending requests held open until decided; any
+    /// other method is refused at once with a JSON-RPC error so the runtime never waits, and
+    /// surfaced as an event.
+    async fn on_server_request(
+        &self,
+        instance: &Arc<Instance>,
+        id: Value,
+        method: &str,
+        params: Value,
+    ) {
+        let thread = params
+            .get("threadId")
+            .or_else(|| params.get("conversationId"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let (Some(kind), Some(thread)) = (RequestKind::of_method(method), thread) else {
+            tracing::warn!(method, "server request refused: not handled by this bridge");
+            let refusal = Err((-32601, format!("codex-manager does not handle {method}")));
+            if let Err(e) = instance.server.respond(id.clone(), refusal).await {
+                tracing::warn!(error = %e, "could not answer server request");
+            }
+            let mut event = normalize(&self.cfg.bridge_id, method, &params);
+            event.raw =
+                Some(json!({ "id": id, "method": method, "params": params, "refused": true }));
+            self.emit(event).await;
+            return;
+        };
+        let request_id = format!("req_{}", uuid::Uuid::now_v7().simple());
+        let turn_id = params
+            .get("turnId")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let request = PendingRequest {
+            id: request_id.clone(),
+            session_id: thread.clone(),
+            turn_id: turn_id.clone(),
+            item_id: params
+                .get("itemId")
+                .or_else(|| params.get("callId"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            kind,
+            method: method.to_owned(),
+            available_decisions: params
+                .get("availableDecisions")
+                .and_then(Value::as_array)
+                .cloned(),
+            params: params.clone(),
+            opened_at: Utc::now(),
+        };
+        if let Ok(mut t) = self.tracker.lock() {
+            let held = HeldRequest {
+                rpc_id: id.clone(),
+                session_id: thread.clone(),
+                turn_id,
+                instance: instance.clone(),
+            };
+            t.requests.insert(request_id.clone(), held);
+        }
+        if let Some(f) = &self.inflight {
+            f.request_opened(&request_id, &thread).await;
         }
         let raw = json!({ "id": id, "method": method, "params": params });
-        let mut event = normalize(&self.cfg.bridge_id, method, &params);
-        event.raw = Some(raw);
-        self.emit(event).await;
+        self.emit(
+            Event::new(Scope::Session, thread, EventBody::RequestOpened { request }).with_raw(raw),
+        )
+        .await;
     }
 
-    /// The runtime is gone: every turn it was running ends now, as failed.
-    async fn end_in_flight_turns(&self) {
-        let turns: Vec<(String, String)> = match self.active_turns.lock() {
-            Ok(mut t) => t.drain().collect(),
+    /// The runtime is gone: every turn it was running ends now, as failed, after its open items
+    /// and requests.
+    async fn end_everything(&self, reason: &str) {
+        let threads: Vec<(String, String)> = match self.tracker.lock() {
+            Ok(t) => t
+                .turns
+                .iter()
+                .map(|(th, s)| (th.clone(), s.turn_id.clone()))
+                .collect(),
             Err(_) => Vec::new(),
         };
-        for (thread_id, turn_id) in turns {
+        for (thread_id, turn_id) in threads {
+            self.end_turn(&thread_id, &turn_id, reason).await;
+            let body = EventBody::TurnCompleted {
+                turn_id,
+                status: TurnStatus::Failed,
+                reason: Some(reason.to_owned()),
+                error: None,
+            };
+            self.emit(Event::new(Scope::Session, thread_id, body)).await;
+        }
+        // Requests outside any tracked turn.
+        let rest: Vec<(String, String)> = match self.tracker.lock() {
+            Ok(mut t) => t
+                .requests
+                .drain()
+                .map(|(id, r)| (id, r.session_id))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        for (request_id, session_id) in rest {
+            self.expire(&session_id, &request_id, reason).await;
+        }
+    }
+
+    /// A previous incarnation of this bridge died with turns in flight: end them the same
+    /// deterministic way a runtime exit does.
+    pub async fn recover_leftovers(&self) {
+        let Some(f) = &self.inflight else { return };
+        let left = match f.take_leftovers().await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read in-flight state of the previous run");
+                return;
+            }
+        };
+        if !left.turns.is_empty() || !left.requests.is_empty() {
+            tracing::warn!(
+                turns = left.turns.len(),
+                requests = left.requests.len(),
+                "ending what the previous run left in flight"
+            );
+        }
+        for (request_id, session_id) in left.requests {
+            self.expire(&session_id, &request_id, "runtime_exited")
+                .await;
+        }
+        for (thread_id, turn_id) in left.turns {
             let body = EventBody::TurnCompleted {
                 turn_id,
                 status: TurnStatus::Failed,

@@ -2,6 +2,7 @@
 //! redelivered event finds its sequence already recorded and changes nothing.
 
 use cm_schemas::event::{DeltaStream, TurnStatus};
+use cm_schemas::request::RequestOutcome;
 use cm_schemas::{Event, EventBody, Scope};
 use serde_json::Value;
 use tokio_postgres::Transaction;
@@ -181,6 +182,30 @@ async fn apply_body(
             tx.execute(
                 "UPDATE session.turns SET usage = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, usage],
+            )
+            .await?;
+        }
+        EventBody::RequestOpened { request: r } => {
+            let decisions = r.available_decisions.as_ref().map(|d| Value::Array(d.clone()));
+            tx.execute(
+                "INSERT INTO session.requests
+                    (id, session_id, turn_id, item_id, kind, method, params, available_decisions, opened_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                &[&r.id, &sid, &r.turn_id, &r.item_id, &r.kind.as_str(), &r.method, &r.params, &decisions, &r.opened_at],
+            )
+            .await?;
+        }
+        EventBody::RequestResolved { request_id, outcome, response, decided_by, reason } => {
+            let status = match outcome {
+                RequestOutcome::Resolved => "resolved",
+                RequestOutcome::Expired => "expired",
+            };
+            // The decide command may have recorded the outcome already; the first record stays.
+            tx.execute(
+                "UPDATE session.requests SET status = $2, response = COALESCE(response, $3),
+                    decided_by = COALESCE(decided_by, $4), reason = $5, resolved_at = COALESCE(resolved_at, now())
+                 WHERE id = $1 AND status = 'pending'",
+                &[request_id, &status, response, decided_by, reason],
             )
             .await?;
         }

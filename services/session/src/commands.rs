@@ -5,11 +5,12 @@ use std::sync::Arc;
 use cm_bus::Bus;
 use cm_schemas::runtime::{ThreadStart, ThreadStarted, TurnStart, TurnStarted};
 use cm_schemas::session::{
-    CreateSession, GetSession, ListSessions, SessionInfo, SessionPage, SessionSnapshot, StartTurn,
-    TurnAccepted,
+    CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
+    SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
 };
 use cm_schemas::subjects::{self, prefix, verb};
-use cm_schemas::{BusError, Event, EventBody};
+use cm_schemas::thread::{RuntimeResult, TurnInterrupt, TurnSteer};
+use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use deadpool_postgres::Pool;
 
 use crate::{db, queries};
@@ -137,12 +138,72 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
             &TurnStart {
                 thread_id: req.session_id.clone(),
                 text: req.text,
+                overrides: req.overrides,
             },
             ctx.runtime_timeout,
         )
         .await?;
+    // Record the turn now, so an interrupt right after this answer finds it active.
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    client
+        .execute(
+            "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
+             ON CONFLICT (session_id, id) DO NOTHING",
+            &[&req.session_id, &started.turn_id],
+        )
+        .await
+        .map_err(db::error)?;
     Ok(TurnAccepted {
         session_id: req.session_id,
         turn_id: started.turn_id,
     })
+}
+
+/// The session's running turn, or `no_active_turn`.
+async fn active_turn(ctx: &Ctx, session_id: &str) -> Result<String, BusError> {
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    if queries::session(&**client, session_id).await.map_err(db::error)?.is_none() {
+        return Err(BusError::not_found("session", session_id));
+    }
+    let row = client
+        .query_opt(
+            "SELECT id FROM session.turns WHERE session_id = $1 AND status = 'inProgress'
+             ORDER BY ordinal DESC LIMIT 1",
+            &[&session_id],
+        )
+        .await
+        .map_err(db::error)?;
+    row.map(|r| r.get::<_, String>(0)).ok_or_else(|| {
+        BusError::new(ErrorCode::NoActiveTurn, "the session has no running turn")
+            .with_details(serde_json::json!({ "sessionId": session_id }))
+    })
+}
+
+pub async fn steer(ctx: Arc<Ctx>, req: SteerTurn) -> Result<TurnAccepted, BusError> {
+    if req.text.trim().is_empty() {
+        return Err(BusError::validation("text", "steer text must not be empty"));
+    }
+    let turn_id = active_turn(&ctx, &req.session_id).await?;
+    let _: RuntimeResult = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::TURN_STEER),
+            &TurnSteer { thread_id: req.session_id.clone(), turn_id: turn_id.clone(), text: req.text },
+            ctx.runtime_timeout,
+        )
+        .await?;
+    Ok(TurnAccepted { session_id: req.session_id, turn_id })
+}
+
+pub async fn interrupt(ctx: Arc<Ctx>, req: InterruptTurn) -> Result<TurnAccepted, BusError> {
+    let turn_id = active_turn(&ctx, &req.session_id).await?;
+    let _: RuntimeResult = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::TURN_INTERRUPT),
+            &TurnInterrupt { thread_id: req.session_id.clone(), turn_id: turn_id.clone() },
+            ctx.runtime_timeout,
+        )
+        .await?;
+    Ok(TurnAccepted { session_id: req.session_id, turn_id })
 }

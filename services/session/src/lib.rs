@@ -6,11 +6,12 @@ mod commands;
 mod consumer;
 mod db;
 mod queries;
+mod requests;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use cm_bus::{Bus, serve_endpoint};
+use cm_bus::{Bus, spawn_endpoint};
 use cm_schemas::subjects::{prefix, service, verb};
 use tokio_util::sync::CancellationToken;
 
@@ -50,42 +51,22 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
     let group = svc.group(prefix::SESSION);
-    let endpoint = |v: &'static str| {
-        let group = &group;
-        async move {
-            group
-                .endpoint(v)
-                .await
-                .map_err(|e| anyhow::anyhow!("endpoint {v}: {e}"))
-        }
-    };
     let ctx = Arc::new(commands::Ctx {
         bus: bus.clone(),
         pool: pool.clone(),
         runtime_timeout: cfg.runtime_timeout,
     });
-
     let mut tasks = tokio::task::JoinSet::new();
-    let c = ctx.clone();
-    tasks.spawn(serve_endpoint(
-        endpoint(verb::SESSION_CREATE).await?,
-        move |r| commands::create(c.clone(), r),
-    ));
-    let c = ctx.clone();
-    tasks.spawn(serve_endpoint(
-        endpoint(verb::SESSION_LIST).await?,
-        move |r| commands::list(c.clone(), r),
-    ));
-    let c = ctx.clone();
-    tasks.spawn(serve_endpoint(
-        endpoint(verb::SESSION_GET).await?,
-        move |r| commands::get(c.clone(), r),
-    ));
-    let c = ctx.clone();
-    tasks.spawn(serve_endpoint(
-        endpoint(verb::SESSION_TURN_START).await?,
-        move |r| commands::start_turn(c.clone(), r),
-    ));
+    let t = &mut tasks;
+    let e = |e: async_nats::Error| anyhow::anyhow!("endpoint: {e}");
+    spawn_endpoint(&group, t, verb::SESSION_CREATE, &ctx, commands::create).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_LIST, &ctx, commands::list).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_GET, &ctx, commands::get).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_TURN_START, &ctx, commands::start_turn).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_TURN_STEER, &ctx, commands::steer).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_TURN_INTERRUPT, &ctx, commands::interrupt).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::REQUEST_LIST, &ctx, requests::list).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::REQUEST_DECIDE, &ctx, requests::decide).await.map_err(e)?;
 
     consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
     let _ = svc.stop().await;

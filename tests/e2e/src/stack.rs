@@ -26,6 +26,8 @@ pub enum Service {
 struct Running {
     token: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
+    /// The service's own task, for a kill without any shutdown.
+    inner: tokio::task::AbortHandle,
 }
 
 pub struct TestStack {
@@ -40,11 +42,21 @@ pub struct TestStack {
     gateway_addr: SocketAddr,
     token: String,
     running: HashMap<Service, Running>,
+    bridge_hook: Box<dyn Fn(&mut cm_runtime_bridge::Config) + Send + Sync>,
 }
 
 impl TestStack {
     /// The stack with the given model script.
     pub async fn start(script: Script) -> anyhow::Result<Self> {
+        Self::start_with(script, |_| {}).await
+    }
+
+    /// The stack with a bridge configuration hook (approval policy, sandbox, test-only methods);
+    /// the hook applies again on every restart of the bridge.
+    pub async fn start_with(
+        script: Script,
+        bridge: impl Fn(&mut cm_runtime_bridge::Config) + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
         cm_test_support::init_tracing();
         let (nats, pg) = tokio::try_join!(NatsServer::start(), Postgres::start())?;
         let session_db = pg.create_database("session").await?;
@@ -68,6 +80,7 @@ impl TestStack {
             gateway_addr,
             token,
             running: HashMap::new(),
+            bridge_hook: Box::new(bridge),
         };
         for svc in [
             Service::Session,
@@ -135,11 +148,12 @@ impl TestStack {
                 let spawn = SpawnConfig {
                     bin,
                     codex_home: Some(self.codex_home.path().to_owned()),
-                    args: vec![],
+                    args: ["--enable", "default_mode_request_user_input"].map(String::from).to_vec(),
                     env,
                 };
                 let mut cfg = cm_runtime_bridge::Config::new(spawn, self.workdir.path().to_owned());
                 cfg.backoff_initial = Duration::from_millis(50);
+                (self.bridge_hook)(&mut cfg);
                 tokio::spawn(async move { cm_runtime_bridge::run(cfg, bus, t).await })
             }
             Service::Gateway => {
@@ -155,7 +169,16 @@ impl TestStack {
                 tokio::spawn(async move { cm_gateway::run(cfg, bus, listener, t).await })
             }
         };
-        self.running.insert(svc, Running { token, task });
+        // A service that fails says why at once, instead of surfacing as "not ready" later.
+        let inner = task.abort_handle();
+        let task = tokio::spawn(async move {
+            let result = task.await.map_err(|e| anyhow::anyhow!("{svc:?} panicked: {e}"))?;
+            if let Err(e) = &result {
+                eprintln!("service {svc:?} failed: {e:#}");
+            }
+            result
+        });
+        self.running.insert(svc, Running { token, task, inner });
         Ok(())
     }
 
@@ -177,6 +200,15 @@ impl TestStack {
         self.stop_service(svc).await?;
         self.start_service(svc).await?;
         self.wait_ready().await
+    }
+
+    /// Aborts a service task without any graceful shutdown: the in-process equivalent of
+    /// `kill -9` (its app-server child is killed with it).
+    pub async fn kill_service(&mut self, svc: Service) {
+        if let Some(r) = self.running.remove(&svc) {
+            r.inner.abort();
+            let _ = r.task.await;
+        }
     }
 
     /// Whether a service task has ended (it should not, unless stopped).

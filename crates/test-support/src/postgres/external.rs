@@ -7,7 +7,9 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 
-use super::{connect, create_database, timeout, unique_db_name, with_database};
+use cm_local_infra::postgres::{connect, create_database, timeout};
+
+use super::{unique_db_name, with_database};
 
 /// Databases created on the server at `admin_url`; the first is the test's own.
 #[derive(Debug)]

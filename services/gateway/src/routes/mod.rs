@@ -2,6 +2,7 @@
 
 mod events;
 mod health;
+mod requests;
 mod sessions;
 
 use std::sync::Arc;
@@ -19,6 +20,10 @@ pub fn router(state: AppState, token: Arc<str>) -> Router {
         .route("/api/sessions/{id}", get(sessions::get))
         .route("/api/sessions/{id}/messages", post(sessions::send_message))
         .route("/api/sessions/{id}/events", get(events::session_events))
+        .route("/api/sessions/{id}/steer", post(sessions::steer))
+        .route("/api/sessions/{id}/interrupt", post(sessions::interrupt))
+        .route("/api/sessions/{id}/requests", get(requests::list))
+        .route("/api/sessions/{id}/requests/{request_id}/decision", post(requests::decide))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token));
     Router::new()
         .route("/api/health", get(health::health))

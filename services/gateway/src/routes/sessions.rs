@@ -6,10 +6,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use cm_schemas::BusError;
 use cm_schemas::session::{
-    CreateSession, GetSession, ListSessions, SessionInfo, SessionPage, SessionSnapshot, StartTurn,
-    TurnAccepted,
+    CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
+    SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
 };
 use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::thread::TurnOverrides;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -57,6 +58,8 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub text: String,
+    #[serde(default)]
+    pub overrides: TurnOverrides,
 }
 
 pub async fn send_message(
@@ -68,11 +71,30 @@ pub async fn send_message(
     let accepted = state
         .command(
             &cmd(verb::SESSION_TURN_START),
-            &StartTurn {
-                session_id: id,
-                text: req.text,
-            },
+            &StartTurn { session_id: id, text: req.text, overrides: req.overrides },
         )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Steer {
+    pub text: String,
+}
+
+pub async fn steer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    payload: Result<Json<Steer>, JsonRejection>,
+) -> ApiResult<Json<TurnAccepted>> {
+    let req = body(payload)?;
+    let steer = SteerTurn { session_id: id, text: req.text };
+    Ok(Json(state.command(&cmd(verb::SESSION_TURN_STEER), &steer).await?))
+}
+
+/// Stops the running turn; `409 no_active_turn` when the session is idle.
+pub async fn interrupt(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<TurnAccepted>> {
+    let req = InterruptTurn { session_id: id };
+    Ok(Json(state.command(&cmd(verb::SESSION_TURN_INTERRUPT), &req).await?))
 }

@@ -115,112 +115,16 @@ impl AppServer {
             child: tokio::sync::Mutex::new(Some(child)),
         });
         if let Some(stdout) = stdout {
-            let reader = server.clone();
-            tokio::spawn(async move { reader.read_loop(stdout, tx).await });
+            // The reader must not keep the process alive: when the last owner drops the
+            // server, the child is killed (kill_on_drop) and the reader sees EOF.
+            let weak = Arc::downgrade(&server);
+            tokio::spawn(read_loop(weak, pending, stdout, tx));
         }
         Ok((server, rx))
     }
 
     pub fn pid(&self) -> Option<u32> {
         self.pid
-    }
-
-    async fn read_loop(
-        self: Arc<Self>,
-        stdout: tokio::process::ChildStdout,
-        tx: mpsc::Sender<Incoming>,
-    ) {
-        let mut lines = BufReader::new(stdout).lines();
-        loop {
-            match lines.next_line().await {
-                Ok(Some(line)) if line.trim().is_empty() => continue,
-                Ok(Some(line)) => match serde_json::from_str::<Value>(&line) {
-                    Ok(msg) => {
-                        if let Some(incoming) = self.route(msg)
-                            && tx.send(incoming).await.is_err()
-                        {
-                            break;
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "unparsable line from app-server"),
-                },
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading app-server stdout failed");
-                    break;
-                }
-            }
-        }
-        // Fail every call still waiting: their answers will never come.
-        let waiting: Vec<_> = match self.pending.lock() {
-            Ok(mut p) => p.drain().map(|(_, tx)| tx).collect(),
-            Err(_) => Vec::new(),
-        };
-        for w in waiting {
-            let _ = w.send(Err(RpcError::Exited));
-        }
-        let status = match self.child.lock().await.as_mut() {
-            Some(child) => tokio::time::timeout(Duration::from_secs(5), child.wait())
-                .await
-                .ok()
-                .and_then(Result::ok),
-            None => None,
-        };
-        let _ = tx.send(Incoming::Exited(status)).await;
-    }
-
-    /// Sorts one message into a response (completes a pending call), a request or a notification.
-    fn route(&self, mut msg: Value) -> Option<Incoming> {
-        let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
-        let id = msg.get_mut("id").map(Value::take);
-        match (method, id) {
-            (Some(method), Some(id)) => Some(Incoming::Request {
-                id,
-                method,
-                params: msg
-                    .get_mut("params")
-                    .map(Value::take)
-                    .unwrap_or(Value::Null),
-            }),
-            (Some(method), None) => Some(Incoming::Notification {
-                method,
-                params: msg
-                    .get_mut("params")
-                    .map(Value::take)
-                    .unwrap_or(Value::Null),
-            }),
-            (None, Some(id)) => {
-                let Some(id) = id.as_i64() else {
-                    tracing::warn!(%id, "response with a non-numeric id");
-                    return None;
-                };
-                let waiter = self.pending.lock().ok().and_then(|mut p| p.remove(&id));
-                let result = match msg.get_mut("error").map(Value::take) {
-                    Some(err) => Err(RpcError::Server {
-                        method: String::new(),
-                        code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
-                        message: err
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("unknown error")
-                            .to_owned(),
-                        data: err.get("data").cloned(),
-                    }),
-                    None => Ok(msg
-                        .get_mut("result")
-                        .map(Value::take)
-                        .unwrap_or(Value::Null)),
-                };
-                if let Some(waiter) = waiter {
-                    let _ = waiter.send(result);
-                }
-                None
-            }
-            (None, None) => {
-                tracing::warn!(%msg, "message with neither method nor id");
-                None
-            }
-        }
     }
 
     async fn write(&self, msg: &Value) -> Result<(), RpcError> {
@@ -322,6 +226,108 @@ impl AppServer {
     pub async fn kill(&self) {
         if let Some(child) = self.child.lock().await.as_mut() {
             let _ = child.start_kill();
+        }
+    }
+}
+
+async fn read_loop(
+    server: std::sync::Weak<AppServer>,
+    pending: Pending,
+    stdout: tokio::process::ChildStdout,
+    tx: mpsc::Sender<Incoming>,
+) {
+    let mut lines = BufReader::new(stdout).lines();
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) if line.trim().is_empty() => continue,
+            Ok(Some(line)) => match serde_json::from_str::<Value>(&line) {
+                Ok(msg) => {
+                    if let Some(incoming) = route(&pending, msg)
+                        && tx.send(incoming).await.is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "unparsable line from app-server"),
+            },
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading app-server stdout failed");
+                break;
+            }
+        }
+    }
+    // Fail every call still waiting: their answers will never come.
+    let waiting: Vec<_> = match pending.lock() {
+        Ok(mut p) => p.drain().map(|(_, tx)| tx).collect(),
+        Err(_) => Vec::new(),
+    };
+    for w in waiting {
+        let _ = w.send(Err(RpcError::Exited));
+    }
+    let status = match server.upgrade() {
+        Some(server) => match server.child.lock().await.as_mut() {
+            Some(child) => tokio::time::timeout(Duration::from_secs(5), child.wait())
+                .await
+                .ok()
+                .and_then(Result::ok),
+            None => None,
+        },
+        None => None,
+    };
+    let _ = tx.send(Incoming::Exited(status)).await;
+}
+
+/// Sorts one message into a response (completes a pending call), a request or a notification.
+fn route(pending: &Pending, mut msg: Value) -> Option<Incoming> {
+    let method = msg.get("method").and_then(Value::as_str).map(str::to_owned);
+    let id = msg.get_mut("id").map(Value::take);
+    match (method, id) {
+        (Some(method), Some(id)) => Some(Incoming::Request {
+            id,
+            method,
+            params: msg
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
+        }),
+        (Some(method), None) => Some(Incoming::Notification {
+            method,
+            params: msg
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
+        }),
+        (None, Some(id)) => {
+            let Some(id) = id.as_i64() else {
+                tracing::warn!(%id, "response with a non-numeric id");
+                return None;
+            };
+            let waiter = pending.lock().ok().and_then(|mut p| p.remove(&id));
+            let result = match msg.get_mut("error").map(Value::take) {
+                Some(err) => Err(RpcError::Server {
+                    method: String::new(),
+                    code: err.get("code").and_then(Value::as_i64).unwrap_or(0),
+                    message: err
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown error")
+                        .to_owned(),
+                    data: err.get("data").cloned(),
+                }),
+                None => Ok(msg
+                    .get_mut("result")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null)),
+            };
+            if let Some(waiter) = waiter {
+                let _ = waiter.send(result);
+            }
+            None
+        }
+        (None, None) => {
+            tracing::warn!(%msg, "message with neither method nor id");
+            None
         }
     }
 }

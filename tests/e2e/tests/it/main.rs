@@ -2,9 +2,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod approvals;
 mod auth;
 mod bus;
+mod failures;
+mod operator;
 mod resume;
+mod runtime_script;
 mod turn;
 
 use cm_mock_model::Script;

@@ -1,0 +1,160 @@
+//! NATS and Postgres for `up`: started together, stopped last.
+//!
+//! NATS keeps its JetStream store in `<data>/nats`. Postgres is a private, durable cluster (see
+//! `pg_location.rs` for where) with a generated superuser password, holding one database,
+//! `codex_manager`, in which the session service and the queue worker each migrate their own
+//! schema; unless `DATABASE_URL` is given, which is then used as it is. Both listen on
+//! 127.0.0.1 on free ports (or `--nats-port`).
+
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use cm_local_infra::bins::{nats_server_bin, pg_bin_dir};
+use cm_local_infra::nats::{NatsConfig, NatsServer};
+use cm_local_infra::postgres::{PgCluster, PgConfig, create_database_if_missing, redact};
+use cm_local_infra::user::RunAs;
+
+use super::UpArgs;
+use super::console::Console;
+use super::layout::Layout;
+use super::pg_location::{self, PgLocation};
+
+/// The database the services share.
+const DATABASE: &str = "codex_manager";
+
+/// The running infrastructure.
+pub struct Infra {
+    pub nats: NatsServer,
+    pub pg: Option<(PgCluster, PgLocation)>,
+    /// What the services get as `DATABASE_URL`.
+    pub database_url: String,
+}
+
+impl Infra {
+    /// Starts NATS and Postgres concurrently and waits until both answer.
+    pub async fn start(args: &UpArgs, layout: &Layout, console: &Console) -> anyhow::Result<Self> {
+        let nats = async {
+            let started = Instant::now();
+            let server = NatsServer::start(NatsConfig {
+                bin: nats_server_bin(args.nats_server_bin.clone())?,
+                store_dir: layout.nats_store.clone(),
+                log_path: layout.log("nats"),
+                port: args.nats_port,
+            })
+            .await
+            .context("starting nats-server")?;
+            console.info(&format!(
+                "NATS ready at {} in {}",
+                server.url(),
+                secs(started.elapsed())
+            ));
+            anyhow::Ok(server)
+        };
+        let external = args.database_url.clone().filter(|u| !u.trim().is_empty());
+        let pg = async {
+            if external.is_some() {
+                return Ok(None);
+            }
+            start_postgres(args, layout, console).await.map(Some)
+        };
+        let (nats, pg) = tokio::try_join!(nats, pg)?;
+        let database_url = match (&pg, external) {
+            (Some((cluster, _)), _) => cluster.url(DATABASE),
+            (None, Some(url)) => {
+                console.info(&format!("using DATABASE_URL {}", redact(&url)));
+                url
+            }
+            (None, None) => bail!("no database: neither a private cluster nor DATABASE_URL"),
+        };
+        Ok(Self {
+            nats,
+            pg,
+            database_url,
+        })
+    }
+
+    /// An error if NATS or Postgres has exited on its own.
+    pub fn check(&mut self) -> anyhow::Result<()> {
+        if let Some(status) = self.nats.exited() {
+            bail!(died("nats-server", status, self.nats.log_path()));
+        }
+        if let Some((cluster, _)) = &mut self.pg
+            && let Some(status) = cluster.exited()
+        {
+            bail!(died("postgres", status, cluster.log_path()));
+        }
+        Ok(())
+    }
+
+    /// Fast shutdown of Postgres, then NATS. Errors are printed, not returned: everything
+    /// must get its chance to stop.
+    pub async fn stop(mut self) {
+        if let Some((cluster, _)) = &mut self.pg
+            && let Err(e) = cluster.stop().await
+        {
+            eprintln!("stopping postgres: {e:#}");
+        }
+        if let Err(e) = self.nats.stop().await {
+            eprintln!("stopping nats-server: {e:#}");
+        }
+    }
+}
+
+async fn start_postgres(
+    args: &UpArgs,
+    layout: &Layout,
+    console: &Console,
+) -> anyhow::Result<(PgCluster, PgLocation)> {
+    let started = Instant::now();
+    let run_as = RunAs::postgres_if_root()?;
+    let location = pg_location::choose(&layout.postgres, run_as)?;
+    if location.elsewhere {
+        console.info(&format!(
+            "Postgres cluster in {} (the postgres user cannot reach {}; {} links to it)",
+            location.root.display(),
+            layout.data.display(),
+            layout.postgres.display()
+        ));
+    }
+    let cluster = PgCluster::start(PgConfig {
+        bin_dir: pg_bin_dir(args.pg_bin.clone())?,
+        root: location.root.clone(),
+        log_path: layout.log("postgres"),
+        port: None,
+        run_as,
+        durable: true,
+        password: true,
+    })
+    .await
+    .context("starting postgres")?;
+    let created = create_database_if_missing(&cluster.url("postgres"), DATABASE).await?;
+    console.info(&format!(
+        "Postgres ready on port {} in {}{}{}",
+        cluster.port(),
+        secs(started.elapsed()),
+        if cluster.was_initialized() {
+            " (new cluster)"
+        } else {
+            ""
+        },
+        if created {
+            ", database codex_manager created"
+        } else {
+            ""
+        },
+    ));
+    Ok((cluster, location))
+}
+
+fn died(name: &str, status: ExitStatus, log: &std::path::Path) -> String {
+    format!(
+        "{name} exited unexpectedly ({status}); {}",
+        cm_local_infra::process::log_tail(log)
+    )
+}
+
+/// `1.23 s`
+pub fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}

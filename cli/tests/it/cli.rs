@@ -1,0 +1,68 @@
+//! The command line itself: version, help, and the errors that come before anything starts.
+
+use std::process::Command;
+
+use crate::support::cli_bin;
+
+fn run(args: &[&str]) -> (bool, String) {
+    let output = Command::new(cli_bin()).args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn version_and_help() {
+    let (ok, text) = run(&["--version"]);
+    assert!(ok, "{text}");
+    assert_eq!(
+        text.trim(),
+        format!("codex-manager {}", env!("CARGO_PKG_VERSION"))
+    );
+    let (ok, text) = run(&["up", "--help"]);
+    assert!(ok, "{text}");
+    assert!(text.contains("codex-manager up --demo"), "{text}");
+    assert!(text.contains("--data-dir"), "{text}");
+}
+
+#[test]
+fn missing_service_binaries_are_named() {
+    let data = tempfile::tempdir().unwrap();
+    let bins = tempfile::tempdir().unwrap();
+    let (ok, text) = run(&[
+        "up",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--bin-dir",
+        bins.path().to_str().unwrap(),
+        "--port",
+        &cm_test_support::free_port().to_string(),
+    ]);
+    assert!(!ok);
+    assert!(
+        text.contains("cm-gateway") && text.contains("cargo build --workspace --bins"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_taken_port_is_reported() {
+    let data = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let (ok, text) = run(&[
+        "up",
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--port",
+        &port,
+    ]);
+    assert!(!ok);
+    assert!(
+        text.contains(&format!("port {port}")) && text.contains("--port"),
+        "{text}"
+    );
+}

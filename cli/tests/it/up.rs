@@ -1,0 +1,205 @@
+//! The user's journey with `codex-manager up --demo`: ready, a turn with the demo model over the
+//! HTTP API, Ctrl-C leaves no process behind, and a second `up` finds the session and the token.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+use nix::sys::signal::Signal;
+use serde_json::{Value, json};
+
+use crate::support::{Up, bin_dir, descendants, pid_exists};
+
+/// A phrase of the demo script's default answer.
+const DEMO_REPLY: &str = "Codex Manager demo model";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
+    let Some(codex) = cm_test_support::codex_bin() else {
+        eprintln!("SKIPPED: no codex binary (run scripts/install-deps.sh or set CODEX_BIN)");
+        return;
+    };
+    bin_dir();
+    // Not under /tmp (codex will not put its helpers there); searchable, so that as root the
+    // postgres user can reach <data>/postgres.
+    let root = tempfile::Builder::new()
+        .prefix("cm-up-it-")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    let data = root.path().join("data");
+    let config_home = root.path().join("config");
+    let port = cm_test_support::free_port();
+
+    // First run: a new cluster.
+    let mut up = Up::start(
+        &data,
+        &config_home,
+        port,
+        &codex,
+        &root.path().join("up-1.log"),
+    );
+    let cold = up.wait_ready().await;
+    let token = std::fs::read_to_string(data.join("token"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let output = up.output();
+    assert!(
+        output.contains(&format!("{}/#token={token}", up.base())),
+        "{output}"
+    );
+    assert!(output.contains("(new cluster)"), "{output}");
+    assert!(data.join("postgres/data/PG_VERSION").exists());
+    assert!(data.join("logs/gateway.log").exists());
+    check_profile(&config_home, &up.base(), &token);
+
+    let api = Api::new(up.base(), token.clone());
+    let session = api.post("/api/sessions", json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Subscribed before the message is sent, so no event can be missed.
+    let events = api.sse(&format!("/api/sessions/{session}/events")).await;
+    let events = tokio::spawn(read_until(events, DEMO_REPLY));
+    api.post(
+        &format!("/api/sessions/{session}/messages"),
+        json!({"text": "hi"}),
+    )
+    .await;
+    let stream = tokio::time::timeout(Duration::from_secs(60), events)
+        .await
+        .unwrap_or_else(|_| panic!("no demo reply within 60 s; up said:\n{}", up.output()))
+        .unwrap();
+    assert!(stream.contains(DEMO_REPLY));
+
+    let tree = descendants(up.pid());
+    let names: Vec<&str> = tree.iter().map(|(_, name)| name.as_str()).collect();
+    for expected in [
+        "nats-server",
+        "postgres",
+        "cm-gateway",
+        "cm-session",
+        "codex",
+    ] {
+        assert!(names.contains(&expected), "{expected} not among {names:?}");
+    }
+    let status = up.stop(Signal::SIGINT).await;
+    assert!(status.success(), "{status}; up said:\n{}", up.output());
+    for (pid, name) in &tree {
+        cm_test_support::wait_for(
+            &format!("{name} ({pid}) to be gone"),
+            Duration::from_secs(10),
+            || async move {
+                anyhow::ensure!(!pid_exists(*pid));
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert!(!data.join("postgres/data/postmaster.pid").exists());
+    drop(up);
+
+    // Second run: the same cluster, token and session.
+    let mut up = Up::start(
+        &data,
+        &config_home,
+        port,
+        &codex,
+        &root.path().join("up-2.log"),
+    );
+    let warm = up.wait_ready().await;
+    assert!(!up.output().contains("(new cluster)"));
+    let token_again = std::fs::read_to_string(data.join("token")).unwrap();
+    assert_eq!(token_again.trim(), token);
+    let sessions = api.get("/api/sessions").await;
+    assert!(sessions.to_string().contains(&session), "{sessions}");
+    let status = up.stop(Signal::SIGTERM).await;
+    assert!(status.success(), "{status}; up said:\n{}", up.output());
+    println!("codex-manager up ready: cold (initdb) {cold:.2?}, warm {warm:.2?}");
+}
+
+fn check_profile(config_home: &Path, base: &str, token: &str) {
+    let path = config_home.join("codex-manager/profiles.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("current = \"local\""), "{text}");
+    assert!(text.contains(&format!("base_url = \"{base}\"")), "{text}");
+    assert!(text.contains(&format!("token = \"{token}\"")), "{text}");
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// Reads an SSE response until its text contains `needle`; returns the text.
+async fn read_until(response: reqwest::Response, needle: &str) -> String {
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    while let Some(chunk) = body.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+        if text.contains(needle) {
+            return text;
+        }
+    }
+    panic!("the event stream ended without {needle:?}:\n{text}");
+}
+
+/// Just enough of an HTTP client.
+struct Api {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Api {
+    fn new(base: String, token: String) -> Self {
+        Self {
+            base,
+            token,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "POST {path}: {status} {body}");
+        body
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "GET {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap()
+    }
+
+    /// Opens an SSE stream (the request is sent when the future runs).
+    fn sse(&self, path: &str) -> impl Future<Output = reqwest::Response> + Send + 'static {
+        let request = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("accept", "text/event-stream")
+            .send();
+        async move { request.await.unwrap() }
+    }
+}

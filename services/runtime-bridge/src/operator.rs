@@ -1,0 +1,125 @@
+//! `cm.v1.runtime.call`: operator methods passed through to app-server as they are.
+//!
+//! Only [`OPERATOR_METHODS`] (plus the configured `extra_operator_methods`) are forwarded, so
+//! this endpoint can never start, steer or delete a thread behind the session store's back.
+//! Errors are mapped for callers: a method the runtime lacks is `not_supported` (HTTP 501), a
+//! request the runtime rejects as malformed is `validation` on `params`, the rest as every
+//! other command maps them ([`rpc_error`]).
+
+use std::sync::Arc;
+
+use cm_schemas::operator::{OPERATOR_METHODS, RuntimeCall, RuntimeCallResult};
+use cm_schemas::{BusError, ErrorCode};
+use serde_json::{Value, json};
+
+use crate::appserver::RpcError;
+use crate::commands::{instance, rpc_error};
+use crate::supervisor::Runtime;
+
+/// Forwards one allowed operator method with the bridge's call time-out.
+#[tracing::instrument(skip_all, fields(rpc.method = %req.method))]
+pub async fn call(rt: Arc<Runtime>, req: RuntimeCall) -> Result<RuntimeCallResult, BusError> {
+    let allowed = OPERATOR_METHODS.contains(&req.method.as_str())
+        || rt.cfg.extra_operator_methods.contains(&req.method);
+    if !allowed {
+        return Err(BusError::validation(
+            "method",
+            format!(
+                "{:?} is not an operator method; allowed: {}",
+                req.method,
+                OPERATOR_METHODS.join(", ")
+            ),
+        ));
+    }
+    let inst = instance(&rt).await?;
+    // Every params-taking method of the protocol accepts `{}`, none accepts a missing `params`.
+    let params = match req.params {
+        Value::Null => json!({}),
+        params => params,
+    };
+    let result = inst
+        .server
+        .call(&req.method, params, rt.cfg.call_timeout)
+        .await
+        .map_err(operator_error)?;
+    Ok(RuntimeCallResult { result })
+}
+
+/// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server 0.169.0
+/// instead answers -32600 "Invalid request: unknown variant `<method>`, expected one of ..."
+/// because the method name fails to parse into its request enum. Both mean the same.
+pub(crate) fn method_missing(e: &RpcError) -> bool {
+    match e {
+        RpcError::Server { code: -32601, .. } => true,
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            ..
+        } => message.contains(&format!("unknown variant `{method}`")),
+        _ => false,
+    }
+}
+
+fn operator_error(e: RpcError) -> BusError {
+    match &e {
+        RpcError::Server { method, .. } if method_missing(&e) => BusError::new(
+            ErrorCode::NotSupported,
+            format!("the runtime does not support {method}"),
+        )
+        .with_details(json!({ "method": method })),
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            ..
+        } if message.starts_with("Invalid request") => {
+            BusError::validation("params", format!("{method}: {message}"))
+        }
+        _ => rpc_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server_error(code: i64, message: &str) -> RpcError {
+        RpcError::Server {
+            method: "thread/doesNotExist".to_owned(),
+            code,
+            message: message.to_owned(),
+            data: None,
+        }
+    }
+
+    #[test]
+    fn unknown_methods_are_not_supported_in_both_spellings() {
+        let seen_in_0_169 = server_error(
+            -32600,
+            "Invalid request: unknown variant `thread/doesNotExist`, expected one of `initialize`",
+        );
+        for e in [seen_in_0_169, server_error(-32601, "Method not found")] {
+            assert!(method_missing(&e));
+            assert_eq!(operator_error(e).code, ErrorCode::NotSupported);
+        }
+    }
+
+    #[test]
+    fn malformed_params_are_validation_errors_and_other_failures_runtime_errors() {
+        let bad = server_error(
+            -32600,
+            "Invalid request: invalid type: integer `5`, expected a string",
+        );
+        assert!(!method_missing(&bad));
+        let err = operator_error(bad);
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.details["field"], "params");
+
+        let auth = server_error(
+            -32600,
+            "codex account authentication required to read rate limits",
+        );
+        assert_eq!(operator_error(auth).code, ErrorCode::RuntimeError);
+    }
+}

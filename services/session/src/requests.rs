@@ -1,0 +1,181 @@
+//! Pending requests: list, and decide with first-decision-wins.
+//!
+//! The decision is made under a row lock: the first decider holds it while the bridge writes
+//! the one response the runtime will ever get; a concurrent or later decider then finds the
+//! request resolved and gets `already_resolved` (same response) or `conflict` (another one).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cm_schemas::request::{
+    DecideRequest, ListRequests, PendingRequest, RequestKind, RequestRecord, RespondRequest,
+};
+use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::thread::RuntimeResult;
+use cm_schemas::{BusError, ErrorCode};
+use serde_json::{Value, json};
+use tokio_postgres::Row;
+
+use crate::commands::Ctx;
+use crate::db;
+
+const COLUMNS: &str = "id, session_id, turn_id, item_id, kind, method, params, available_decisions, status, response, decided_by, reason, opened_at, resolved_at";
+
+/// How long a decision waits for its request to be recorded: a client can see `request.opened`
+/// on the stream a moment before this service has applied it.
+const RECORD_WAIT: Duration = Duration::from_secs(3);
+
+pub async fn list(ctx: Arc<Ctx>, req: ListRequests) -> Result<Vec<RequestRecord>, BusError> {
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM session.requests WHERE session_id = $1 AND ($2 OR status = 'pending')
+                 ORDER BY opened_at, id"
+            ),
+            &[&req.session_id, &req.include_resolved],
+        )
+        .await
+        .map_err(db::error)?;
+    rows.iter().map(record).collect()
+}
+
+pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, BusError> {
+    if req.request_id.is_empty() {
+        return Err(BusError::validation("requestId", "requestId is required"));
+    }
+    let mut client = ctx.pool.get().await.map_err(db::error)?;
+    wait_recorded(&client, &req.request_id).await?;
+    let tx = client.transaction().await.map_err(db::error)?;
+    let row = tx
+        .query_opt(&format!("SELECT {COLUMNS} FROM session.requests WHERE id = $1 FOR UPDATE"), &[&req.request_id])
+        .await
+        .map_err(db::error)?
+        .ok_or_else(|| BusError::not_found("request", &req.request_id))?;
+    let current = record(&row)?;
+    if !req.session_id.is_empty() && current.request.session_id != req.session_id {
+        return Err(BusError::not_found("request", &req.request_id));
+    }
+    let response = response_for(&current.request, &req)?;
+    match current.status.as_str() {
+        "pending" => {}
+        "resolved" if current.response.as_ref() == Some(&response) => {
+            return Err(BusError::new(ErrorCode::AlreadyResolved, "this decision was already made")
+                .with_details(json!({ "request": current })));
+        }
+        "resolved" => {
+            return Err(BusError::new(ErrorCode::Conflict, "the request was already decided differently")
+                .with_details(json!({ "request": current })));
+        }
+        _ => {
+            return Err(BusError::new(ErrorCode::Conflict, "the request expired before a decision")
+                .with_details(json!({ "request": current })));
+        }
+    }
+    let decided_by = req.decided_by.clone().unwrap_or_else(|| "api".to_owned());
+    let delivered: Result<RuntimeResult, BusError> = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::REQUEST_RESPOND),
+            &RespondRequest { request_id: req.request_id.clone(), response: response.clone(), decided_by: decided_by.clone() },
+            ctx.runtime_timeout,
+        )
+        .await;
+    if let Err(e) = delivered {
+        if e.code == ErrorCode::Gone {
+            tx.execute(
+                "UPDATE session.requests SET status = 'expired', reason = 'runtime_exited', resolved_at = now() WHERE id = $1",
+                &[&req.request_id],
+            )
+            .await
+            .map_err(db::error)?;
+            tx.commit().await.map_err(db::error)?;
+            return Err(BusError::new(ErrorCode::Conflict, "the request expired before a decision")
+                .with_details(json!({ "requestId": req.request_id })));
+        }
+        return Err(e);
+    }
+    let row = tx
+        .query_one(
+            &format!(
+                "UPDATE session.requests SET status = 'resolved', response = $2, decided_by = $3, resolved_at = now()
+                 WHERE id = $1 RETURNING {COLUMNS}"
+            ),
+            &[&req.request_id, &response, &decided_by],
+        )
+        .await
+        .map_err(db::error)?;
+    tx.commit().await.map_err(db::error)?;
+    record(&row)
+}
+
+/// The runtime's response for a decision. Approvals take `decision` (+ `scope`) or a full
+/// `response` (for the amendment decisions); everything else takes a full `response` object.
+fn response_for(request: &PendingRequest, req: &DecideRequest) -> Result<Value, BusError> {
+    if !request.kind.takes_decision() {
+        return match &req.response {
+            Some(r @ Value::Object(_)) => Ok(r.clone()),
+            _ => Err(BusError::validation(
+                "response",
+                format!("a {} request needs a `response` object", request.kind.as_str()),
+            )),
+        };
+    }
+    if let Some(response) = &req.response {
+        return Ok(response.clone());
+    }
+    let decision = req
+        .decision
+        .as_deref()
+        .ok_or_else(|| BusError::validation("decision", "decision is required: accept, acceptForSession, decline or cancel"))?;
+    let decision = match (decision, req.scope.as_deref()) {
+        ("accept", Some("session")) => "acceptForSession",
+        (d, None | Some("turn") | Some("session")) => d,
+        (_, Some(_)) => return Err(BusError::validation("scope", "scope must be turn or session")),
+    };
+    if !["accept", "acceptForSession", "decline", "cancel"].contains(&decision) {
+        return Err(BusError::validation("decision", "decision must be accept, acceptForSession, decline or cancel"));
+    }
+    // `availableDecisions` is what a UI should offer; the runtime takes all four plain decisions
+    // (seen with 0.169.0: `decline` and `acceptForSession` work when not listed).
+    Ok(json!({ "decision": decision }))
+}
+
+async fn wait_recorded(client: &deadpool_postgres::Client, id: &str) -> Result<(), BusError> {
+    let deadline = tokio::time::Instant::now() + RECORD_WAIT;
+    loop {
+        let found = client
+            .query_opt("SELECT 1 FROM session.requests WHERE id = $1", &[&id])
+            .await
+            .map_err(db::error)?;
+        if found.is_some() || tokio::time::Instant::now() >= deadline {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn record(row: &Row) -> Result<RequestRecord, BusError> {
+    let kind: String = row.get("kind");
+    let kind: RequestKind = serde_json::from_value(Value::String(kind))
+        .map_err(|e| BusError::internal(format!("stored request kind: {e}")))?;
+    let decisions: Option<Value> = row.get("available_decisions");
+    Ok(RequestRecord {
+        request: PendingRequest {
+            id: row.get("id"),
+            session_id: row.get("session_id"),
+            turn_id: row.get("turn_id"),
+            item_id: row.get("item_id"),
+            kind,
+            method: row.get("method"),
+            params: row.get("params"),
+            available_decisions: decisions.and_then(|d| d.as_array().cloned()),
+            opened_at: row.get("opened_at"),
+        },
+        status: row.get("status"),
+        response: row.get("response"),
+        decided_by: row.get("decided_by"),
+        reason: row.get("reason"),
+        resolved_at: row.get("resolved_at"),
+    })
+}
