@@ -169,6 +169,44 @@ pub enum EventBody {
         turn_id: Option<String>,
         usage: Value,
     },
+    /// The agent's plan for the turn (`turn/plan/updated`).
+    #[serde(rename = "plan.updated", rename_all = "camelCase")]
+    PlanUpdated {
+        turn_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        explanation: Option<String>,
+        plan: Value,
+    },
+    /// The turn's aggregated unified diff so far (`turn/diff/updated`).
+    #[serde(rename = "diff.updated", rename_all = "camelCase")]
+    DiffUpdated { turn_id: String, diff: String },
+    /// A running item changed without completing: a file change's patch, an MCP tool call's
+    /// progress message.
+    #[serde(rename = "item.updated", rename_all = "camelCase")]
+    ItemUpdated {
+        turn_id: String,
+        item_id: String,
+        update: Value,
+    },
+    /// The thread's runtime status (`idle`, `active` with flags such as `waitingOnApproval`,
+    /// `systemError`).
+    #[serde(rename = "session.status", rename_all = "camelCase")]
+    SessionStatus { status: Value },
+    /// Account rate limits (runtime-scoped).
+    #[serde(rename = "rate_limits.updated", rename_all = "camelCase")]
+    RateLimitsUpdated { rate_limits: Value },
+    /// An error reported by the runtime; `will_retry` tells whether it tries again itself.
+    #[serde(rename = "runtime.error", rename_all = "camelCase")]
+    RuntimeError {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+        message: String,
+        will_retry: bool,
+        error: Value,
+    },
+    /// A warning from the runtime (`warning`, `configWarning`, `deprecationNotice`...).
+    #[serde(rename = "runtime.warning", rename_all = "camelCase")]
+    RuntimeWarning { message: String },
     /// The runtime asks for a decision or an answer; it waits until one is given.
     #[serde(rename = "request.opened")]
     RequestOpened { request: PendingRequest },
@@ -201,6 +239,13 @@ impl EventBody {
             EventBody::ItemCompleted { .. } => "item.completed",
             EventBody::TurnCompleted { .. } => "turn.completed",
             EventBody::UsageUpdated { .. } => "usage.updated",
+            EventBody::PlanUpdated { .. } => "plan.updated",
+            EventBody::DiffUpdated { .. } => "diff.updated",
+            EventBody::ItemUpdated { .. } => "item.updated",
+            EventBody::SessionStatus { .. } => "session.status",
+            EventBody::RateLimitsUpdated { .. } => "rate_limits.updated",
+            EventBody::RuntimeError { .. } => "runtime.error",
+            EventBody::RuntimeWarning { .. } => "runtime.warning",
             EventBody::RequestOpened { .. } => "request.opened",
             EventBody::RequestResolved { .. } => "request.resolved",
             EventBody::RuntimeNotification { .. } => "runtime.notification",

@@ -75,6 +75,12 @@ pub struct TurnRecord {
     pub status: String,
     pub reason: Option<String>,
     pub error: Option<Value>,
+    /// Token usage of the turn (`thread/tokenUsage/updated`).
+    pub usage: Option<Value>,
+    /// The agent's latest plan: `{explanation, steps}`.
+    pub plan: Option<Value>,
+    /// The turn's aggregated unified diff.
+    pub diff: Option<String>,
     pub started_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
     pub items: Vec<ItemRecord>,

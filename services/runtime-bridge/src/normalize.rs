@@ -76,6 +76,43 @@ fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody 
         "item/reasoning/textDelta" => delta(params, turn(), DeltaStream::ReasoningText),
         "item/commandExecution/outputDelta" => delta(params, turn(), DeltaStream::CommandOutput),
         "item/fileChange/outputDelta" => delta(params, turn(), DeltaStream::FileChangeOutput),
+        "turn/plan/updated" => EventBody::PlanUpdated {
+            turn_id: turn(),
+            explanation: str_at(params, &["explanation"]),
+            plan: params.get("plan").cloned().unwrap_or(Value::Null),
+        },
+        "turn/diff/updated" => EventBody::DiffUpdated {
+            turn_id: turn(),
+            diff: str_at(params, &["diff"]).unwrap_or_default(),
+        },
+        "item/fileChange/patchUpdated" => EventBody::ItemUpdated {
+            turn_id: turn(),
+            item_id: str_at(params, &["itemId"]).unwrap_or_default(),
+            update: serde_json::json!({ "changes": params.get("changes") }),
+        },
+        "item/mcpToolCall/progress" => EventBody::ItemUpdated {
+            turn_id: turn(),
+            item_id: str_at(params, &["itemId"]).unwrap_or_default(),
+            update: serde_json::json!({ "message": params.get("message") }),
+        },
+        "thread/status/changed" => EventBody::SessionStatus {
+            status: params.get("status").cloned().unwrap_or(Value::Null),
+        },
+        "account/rateLimits/updated" => EventBody::RateLimitsUpdated {
+            rate_limits: params.get("rateLimits").cloned().unwrap_or(Value::Null),
+        },
+        "error" => EventBody::RuntimeError {
+            turn_id,
+            message: str_at(params, &["error", "message"]).unwrap_or_else(|| "runtime error".to_owned()),
+            will_retry: params.get("willRetry").and_then(Value::as_bool).unwrap_or(false),
+            error: params.get("error").cloned().unwrap_or(Value::Null),
+        },
+        "warning" | "guardianWarning" => EventBody::RuntimeWarning {
+            message: str_at(params, &["message"]).unwrap_or_default(),
+        },
+        "configWarning" | "deprecationNotice" => EventBody::RuntimeWarning {
+            message: str_at(params, &["summary"]).unwrap_or_default(),
+        },
         "thread/tokenUsage/updated" => EventBody::UsageUpdated {
             turn_id,
             usage: params.get("tokenUsage").cloned().unwrap_or(Value::Null),

@@ -209,7 +209,30 @@ async fn apply_body(
             )
             .await?;
         }
-        EventBody::UsageUpdated { turn_id: None, .. } | EventBody::RuntimeNotification { .. } => {}
+        EventBody::PlanUpdated { turn_id, explanation, plan } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            let plan = serde_json::json!({ "explanation": explanation, "steps": plan });
+            tx.execute(
+                "UPDATE session.turns SET plan = $3 WHERE session_id = $1 AND id = $2",
+                &[&sid, turn_id, &plan],
+            )
+            .await?;
+        }
+        EventBody::DiffUpdated { turn_id, diff } => {
+            ensure_turn(tx, sid, turn_id).await?;
+            tx.execute(
+                "UPDATE session.turns SET diff = $3 WHERE session_id = $1 AND id = $2",
+                &[&sid, turn_id, diff],
+            )
+            .await?;
+        }
+        EventBody::UsageUpdated { turn_id: None, .. }
+        | EventBody::RuntimeNotification { .. }
+        | EventBody::ItemUpdated { .. }
+        | EventBody::SessionStatus { .. }
+        | EventBody::RateLimitsUpdated { .. }
+        | EventBody::RuntimeError { .. }
+        | EventBody::RuntimeWarning { .. } => {}
     }
     Ok(())
 }

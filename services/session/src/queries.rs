@@ -91,7 +91,7 @@ pub async fn snapshot(
     };
     let turn_rows = db
         .query(
-            "SELECT id, status, reason, error, started_at, completed_at FROM session.turns
+            "SELECT id, status, reason, error, usage, plan, diff, started_at, completed_at FROM session.turns
              WHERE session_id = $1 ORDER BY ordinal",
             &[&id],
         )
@@ -110,6 +110,9 @@ pub async fn snapshot(
             status: r.get("status"),
             reason: r.get("reason"),
             error: r.get("error"),
+            usage: r.get("usage"),
+            plan: r.get("plan"),
+            diff: r.get("diff"),
             started_at: r.get("started_at"),
             completed_at: r.get("completed_at"),
             items: Vec::new(),
