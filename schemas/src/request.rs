@@ -28,7 +28,9 @@ impl RequestKind {
     /// The kind of a server→client request method, `None` for methods we do not hold open.
     pub fn of_method(method: &str) -> Option<Self> {
         Some(match method {
-            "item/commandExecution/requestApproval" | "execCommandApproval" => Self::CommandApproval,
+            "item/commandExecution/requestApproval" | "execCommandApproval" => {
+                Self::CommandApproval
+            }
             "item/fileChange/requestApproval" | "applyPatchApproval" => Self::FileChangeApproval,
             "item/permissions/requestApproval" => Self::PermissionsApproval,
             "item/tool/requestUserInput" => Self::UserInput,

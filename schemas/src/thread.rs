@@ -36,15 +36,23 @@ pub enum ThreadOp {
     Archive,
     Unarchive,
     Delete,
-    Rename { name: String },
+    Rename {
+        name: String,
+    },
     Compact,
     /// Roll back to before this turn (`thread/revert`).
     #[serde(rename_all = "camelCase")]
-    Revert { before_turn_id: String },
+    Revert {
+        before_turn_id: String,
+    },
     #[serde(rename_all = "camelCase")]
-    Read { include_turns: bool },
+    Read {
+        include_turns: bool,
+    },
     /// `review/start` with the runtime's review target (e.g. `{"type": "uncommittedChanges"}`).
-    Review { target: Value },
+    Review {
+        target: Value,
+    },
     /// Clean background terminals (answers `not_supported` where the runtime lacks it).
     CleanTerminals,
 }

@@ -28,7 +28,7 @@ pub fn prepare(layout: &Layout, bins: &ServiceBins, console: &Console) -> anyhow
     let port = cm_local_infra::free_port().context("finding a port for the mock model")?;
     let base_url = format!("http://127.0.0.1:{port}/v1");
     let home = &layout.codex_home_demo;
-    std::fs::create_dir_all(home).with_context(|| format!("creating {}", home.display()))?;
+    super::layout::private_dir(home)?;
     let config = home.join("config.toml");
     std::fs::write(&config, offline_config_toml(&base_url))
         .with_context(|| format!("writing {}", config.display()))?;

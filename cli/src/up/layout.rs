@@ -11,6 +11,7 @@
 //!
 //! A data directory that does not exist yet is created private: mode 0700, or 0711 when running
 //! as root, so that the `postgres` user can reach `<data>/postgres` without listing the rest.
+//! The directories inside are created with mode 0700.
 
 use std::fs::File;
 use std::io::Write;
@@ -52,10 +53,12 @@ impl Layout {
                 .with_context(|| format!("setting the mode of {}", data.display()))?;
         }
         let logs = data.join("logs");
-        std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+        private_dir(&logs)?;
+        let nats_store = data.join("nats");
+        private_dir(&nats_store)?;
         Ok(Self {
             token_file: token_file.unwrap_or_else(|| data.join("token")),
-            nats_store: data.join("nats"),
+            nats_store,
             postgres: data.join("postgres"),
             codex_home_demo: data.join("codex-home-demo"),
             logs,
@@ -99,6 +102,16 @@ impl Layout {
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(lock)
     }
+}
+
+/// Creates `dir` with mode 0700 if it is missing: logs, streams and codex homes hold prompts
+/// and answers.
+pub fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
 }
 
 /// Fails with a clear message when `127.0.0.1:port` cannot be bound.

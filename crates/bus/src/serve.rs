@@ -104,6 +104,8 @@ where
 {
     let endpoint = group.endpoint(verb).await?;
     let ctx = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint, move |req| handler(ctx.clone(), req)));
+    tasks.spawn(serve_endpoint(endpoint, move |req| {
+        handler(ctx.clone(), req)
+    }));
     Ok(())
 }

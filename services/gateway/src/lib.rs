@@ -47,10 +47,11 @@ impl Config {
     }
 }
 
-pub fn app(cfg: &Config, bus: Bus) -> Router {
+pub fn app(cfg: &Config, bus: Bus, shutdown: CancellationToken) -> Router {
     let state = state::AppState {
         bus,
         request_timeout: cfg.request_timeout,
+        shutdown,
     };
     let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
     if let Some(dir) = &cfg.web_dir {
@@ -58,11 +59,16 @@ pub fn app(cfg: &Config, bus: Bus) -> Router {
         app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
     }
     app.layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            let span = tracing::info_span!("http.request", http.method = %req.method(), http.route = %req.uri().path());
-            cm_telemetry::set_parent_from_http(&span, req.headers());
-            span
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let span = tracing::info_span!("http.request", http.method = %req.method(), http.route = %req.uri().path());
+                    cm_telemetry::set_parent_from_http(&span, req.headers());
+                    span
+                })
+                // Failures are logged once, by `ApiError`; 503s while starting are not errors.
+                .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
+        )
 }
 
 /// Serves HTTP on `listener` until `shutdown` is cancelled.
@@ -93,7 +99,7 @@ pub async fn run(
     }));
 
     tracing::info!(%addr, "gateway listening");
-    let app = app(&cfg, bus).into_make_service_with_connect_info::<SocketAddr>();
+    let app = app(&cfg, bus, shutdown.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let token = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { token.cancelled().await })

@@ -10,6 +10,8 @@ use serde::{Serialize, de::DeserializeOwned};
 pub struct AppState {
     pub bus: Bus,
     pub request_timeout: Duration,
+    /// Cancelled on shutdown: open SSE streams end so the server can drain.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl AppState {

@@ -13,7 +13,6 @@ use futures::future::join_all;
 use serde_json::json;
 
 use crate::appserver::{AppServer, RpcError};
-use crate::operator::method_missing;
 
 /// The time-out of each probe call (they run concurrently).
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -43,7 +42,7 @@ pub async fn probe(server: &AppServer, timeout: Duration) -> Vec<String> {
     for (method, answer) in answers {
         match answer {
             Ok(_) => capabilities.push(method.to_owned()),
-            Err(e) if method_missing(&e) => tracing::info!(method, "runtime lacks method"),
+            Err(e) if e.is_method_not_found() => tracing::info!(method, "runtime lacks method"),
             Err(e @ RpcError::Server { .. }) => {
                 tracing::debug!(method, error = %e, "probe answered with an error");
                 capabilities.push(method.to_owned());

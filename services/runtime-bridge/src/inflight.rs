@@ -41,23 +41,36 @@ impl InFlight {
             ..Default::default()
         })
         .await?;
-        Ok(Self { js: js.clone(), prefix: format!("cm.v1.bridge.{}", token(bridge_id)) })
+        Ok(Self {
+            js: js.clone(),
+            prefix: format!("cm.v1.bridge.{}", token(bridge_id)),
+        })
     }
 
     pub async fn turn_started(&self, thread_id: &str, turn_id: &str) {
-        self.put(format!("{}.turn.{}", self.prefix, token(thread_id)), turn_id).await;
+        self.put(
+            format!("{}.turn.{}", self.prefix, token(thread_id)),
+            turn_id,
+        )
+        .await;
     }
 
     pub async fn turn_ended(&self, thread_id: &str) {
-        self.put(format!("{}.turn.{}", self.prefix, token(thread_id)), "").await;
+        self.put(format!("{}.turn.{}", self.prefix, token(thread_id)), "")
+            .await;
     }
 
     pub async fn request_opened(&self, request_id: &str, session_id: &str) {
-        self.put(format!("{}.req.{}", self.prefix, token(request_id)), session_id).await;
+        self.put(
+            format!("{}.req.{}", self.prefix, token(request_id)),
+            session_id,
+        )
+        .await;
     }
 
     pub async fn request_ended(&self, request_id: &str) {
-        self.put(format!("{}.req.{}", self.prefix, token(request_id)), "").await;
+        self.put(format!("{}.req.{}", self.prefix, token(request_id)), "")
+            .await;
     }
 
     /// Reads and clears what this bridge id left behind.
@@ -80,14 +93,19 @@ impl InFlight {
             let msg = msg?;
             let pending = msg.info().map(|i| i.pending).unwrap_or(0);
             if !msg.payload.is_empty() {
-                live.push((msg.subject.to_string(), String::from_utf8_lossy(&msg.payload).into_owned()));
+                live.push((
+                    msg.subject.to_string(),
+                    String::from_utf8_lossy(&msg.payload).into_owned(),
+                ));
             }
             if pending == 0 {
                 break;
             }
         }
         for (subject, value) in live {
-            let rest = subject.strip_prefix(&format!("{}.", self.prefix)).unwrap_or_default();
+            let rest = subject
+                .strip_prefix(&format!("{}.", self.prefix))
+                .unwrap_or_default();
             if let Some(thread) = rest.strip_prefix("turn.") {
                 out.turns.push((thread.to_owned(), value));
             } else if let Some(req) = rest.strip_prefix("req.") {
@@ -99,7 +117,12 @@ impl InFlight {
     }
 
     async fn put(&self, subject: String, value: &str) {
-        let stored = async { self.js.publish(subject.clone(), value.to_owned().into()).await?.await };
+        let stored = async {
+            self.js
+                .publish(subject.clone(), value.to_owned().into())
+                .await?
+                .await
+        };
         if let Err(e) = stored.await {
             tracing::warn!(%subject, error = %e, "could not record in-flight state");
         }
@@ -109,6 +132,12 @@ impl InFlight {
 /// Ids become single subject tokens; they are UUIDs today, this keeps it so.
 fn token(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

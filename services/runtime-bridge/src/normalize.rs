@@ -103,8 +103,12 @@ fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody 
         },
         "error" => EventBody::RuntimeError {
             turn_id,
-            message: str_at(params, &["error", "message"]).unwrap_or_else(|| "runtime error".to_owned()),
-            will_retry: params.get("willRetry").and_then(Value::as_bool).unwrap_or(false),
+            message: str_at(params, &["error", "message"])
+                .unwrap_or_else(|| "runtime error".to_owned()),
+            will_retry: params
+                .get("willRetry")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             error: params.get("error").cloned().unwrap_or(Value::Null),
         },
         "warning" | "guardianWarning" => EventBody::RuntimeWarning {
@@ -182,7 +186,7 @@ mod tests {
 
     #[test]
     fn unknown_notifications_pass_through_runtime_scoped() {
-        let ev = normalize("b1", "account/rateLimits/updated", &json!({"x": 1}));
+        let ev = normalize("b1", "skills/changed", &json!({"x": 1}));
         assert_eq!(ev.scope, Scope::Runtime);
         assert_eq!(ev.scope_id, "b1");
         assert_eq!(ev.body.kind(), "runtime.notification");

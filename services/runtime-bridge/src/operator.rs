@@ -48,22 +48,9 @@ pub async fn call(rt: Arc<Runtime>, req: RuntimeCall) -> Result<RuntimeCallResul
 /// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server 0.169.0
 /// instead answers -32600 "Invalid request: unknown variant `<method>`, expected one of ..."
 /// because the method name fails to parse into its request enum. Both mean the same.
-pub(crate) fn method_missing(e: &RpcError) -> bool {
-    match e {
-        RpcError::Server { code: -32601, .. } => true,
-        RpcError::Server {
-            code: -32600,
-            message,
-            method,
-            ..
-        } => message.contains(&format!("unknown variant `{method}`")),
-        _ => false,
-    }
-}
-
 fn operator_error(e: RpcError) -> BusError {
     match &e {
-        RpcError::Server { method, .. } if method_missing(&e) => BusError::new(
+        RpcError::Server { method, .. } if e.is_method_not_found() => BusError::new(
             ErrorCode::NotSupported,
             format!("the runtime does not support {method}"),
         )
@@ -100,7 +87,7 @@ mod tests {
             "Invalid request: unknown variant `thread/doesNotExist`, expected one of `initialize`",
         );
         for e in [seen_in_0_169, server_error(-32601, "Method not found")] {
-            assert!(method_missing(&e));
+            assert!(e.is_method_not_found());
             assert_eq!(operator_error(e).code, ErrorCode::NotSupported);
         }
     }
@@ -111,7 +98,7 @@ mod tests {
             -32600,
             "Invalid request: invalid type: integer `5`, expected a string",
         );
-        assert!(!method_missing(&bad));
+        assert!(!bad.is_method_not_found());
         let err = operator_error(bad);
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(err.details["field"], "params");

@@ -186,7 +186,10 @@ async fn apply_body(
             .await?;
         }
         EventBody::RequestOpened { request: r } => {
-            let decisions = r.available_decisions.as_ref().map(|d| Value::Array(d.clone()));
+            let decisions = r
+                .available_decisions
+                .as_ref()
+                .map(|d| Value::Array(d.clone()));
             tx.execute(
                 "INSERT INTO session.requests
                     (id, session_id, turn_id, item_id, kind, method, params, available_decisions, opened_at)
@@ -195,7 +198,13 @@ async fn apply_body(
             )
             .await?;
         }
-        EventBody::RequestResolved { request_id, outcome, response, decided_by, reason } => {
+        EventBody::RequestResolved {
+            request_id,
+            outcome,
+            response,
+            decided_by,
+            reason,
+        } => {
             let status = match outcome {
                 RequestOutcome::Resolved => "resolved",
                 RequestOutcome::Expired => "expired",
@@ -209,7 +218,11 @@ async fn apply_body(
             )
             .await?;
         }
-        EventBody::PlanUpdated { turn_id, explanation, plan } => {
+        EventBody::PlanUpdated {
+            turn_id,
+            explanation,
+            plan,
+        } => {
             ensure_turn(tx, sid, turn_id).await?;
             let plan = serde_json::json!({ "explanation": explanation, "steps": plan });
             tx.execute(

@@ -25,7 +25,11 @@ const MAX_TITLE: usize = 200;
 const MAX_MESSAGE: usize = 256 * 1024;
 
 pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, BusError> {
-    if req.title.as_ref().is_some_and(|t| t.chars().count() > MAX_TITLE) {
+    if req
+        .title
+        .as_ref()
+        .is_some_and(|t| t.chars().count() > MAX_TITLE)
+    {
         return Err(BusError::validation(
             "title",
             format!("title is longer than {MAX_TITLE} characters"),
@@ -162,7 +166,11 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
 /// The session's running turn, or `no_active_turn`.
 async fn active_turn(ctx: &Ctx, session_id: &str) -> Result<String, BusError> {
     let client = ctx.pool.get().await.map_err(db::error)?;
-    if queries::session(&**client, session_id).await.map_err(db::error)?.is_none() {
+    if queries::session(&**client, session_id)
+        .await
+        .map_err(db::error)?
+        .is_none()
+    {
         return Err(BusError::not_found("session", session_id));
     }
     let row = client
@@ -188,11 +196,18 @@ pub async fn steer(ctx: Arc<Ctx>, req: SteerTurn) -> Result<TurnAccepted, BusErr
         .bus
         .request(
             &subjects::command(prefix::RUNTIME, verb::TURN_STEER),
-            &TurnSteer { thread_id: req.session_id.clone(), turn_id: turn_id.clone(), text: req.text },
+            &TurnSteer {
+                thread_id: req.session_id.clone(),
+                turn_id: turn_id.clone(),
+                text: req.text,
+            },
             ctx.runtime_timeout,
         )
         .await?;
-    Ok(TurnAccepted { session_id: req.session_id, turn_id })
+    Ok(TurnAccepted {
+        session_id: req.session_id,
+        turn_id,
+    })
 }
 
 pub async fn interrupt(ctx: Arc<Ctx>, req: InterruptTurn) -> Result<TurnAccepted, BusError> {
@@ -201,9 +216,15 @@ pub async fn interrupt(ctx: Arc<Ctx>, req: InterruptTurn) -> Result<TurnAccepted
         .bus
         .request(
             &subjects::command(prefix::RUNTIME, verb::TURN_INTERRUPT),
-            &TurnInterrupt { thread_id: req.session_id.clone(), turn_id: turn_id.clone() },
+            &TurnInterrupt {
+                thread_id: req.session_id.clone(),
+                turn_id: turn_id.clone(),
+            },
             ctx.runtime_timeout,
         )
         .await?;
-    Ok(TurnAccepted { session_id: req.session_id, turn_id })
+    Ok(TurnAccepted {
+        session_id: req.session_id,
+        turn_id,
+    })
 }

@@ -59,14 +59,42 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     let mut tasks = tokio::task::JoinSet::new();
     let t = &mut tasks;
     let e = |e: async_nats::Error| anyhow::anyhow!("endpoint: {e}");
-    spawn_endpoint(&group, t, verb::SESSION_CREATE, &ctx, commands::create).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_LIST, &ctx, commands::list).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_GET, &ctx, commands::get).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_TURN_START, &ctx, commands::start_turn).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_TURN_STEER, &ctx, commands::steer).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_TURN_INTERRUPT, &ctx, commands::interrupt).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::REQUEST_LIST, &ctx, requests::list).await.map_err(e)?;
-    spawn_endpoint(&group, t, verb::REQUEST_DECIDE, &ctx, requests::decide).await.map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_CREATE, &ctx, commands::create)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_LIST, &ctx, commands::list)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_GET, &ctx, commands::get)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SESSION_TURN_START,
+        &ctx,
+        commands::start_turn,
+    )
+    .await
+    .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_TURN_STEER, &ctx, commands::steer)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SESSION_TURN_INTERRUPT,
+        &ctx,
+        commands::interrupt,
+    )
+    .await
+    .map_err(e)?;
+    spawn_endpoint(&group, t, verb::REQUEST_LIST, &ctx, requests::list)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::REQUEST_DECIDE, &ctx, requests::decide)
+        .await
+        .map_err(e)?;
 
     consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
     let _ = svc.stop().await;

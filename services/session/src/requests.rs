@@ -48,7 +48,10 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
     wait_recorded(&client, &req.request_id).await?;
     let tx = client.transaction().await.map_err(db::error)?;
     let row = tx
-        .query_opt(&format!("SELECT {COLUMNS} FROM session.requests WHERE id = $1 FOR UPDATE"), &[&req.request_id])
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM session.requests WHERE id = $1 FOR UPDATE"),
+            &[&req.request_id],
+        )
         .await
         .map_err(db::error)?
         .ok_or_else(|| BusError::not_found("request", &req.request_id))?;
@@ -60,16 +63,25 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
     match current.status.as_str() {
         "pending" => {}
         "resolved" if current.response.as_ref() == Some(&response) => {
-            return Err(BusError::new(ErrorCode::AlreadyResolved, "this decision was already made")
-                .with_details(json!({ "request": current })));
+            return Err(BusError::new(
+                ErrorCode::AlreadyResolved,
+                "this decision was already made",
+            )
+            .with_details(json!({ "request": current })));
         }
         "resolved" => {
-            return Err(BusError::new(ErrorCode::Conflict, "the request was already decided differently")
-                .with_details(json!({ "request": current })));
+            return Err(BusError::new(
+                ErrorCode::Conflict,
+                "the request was already decided differently",
+            )
+            .with_details(json!({ "request": current })));
         }
         _ => {
-            return Err(BusError::new(ErrorCode::Conflict, "the request expired before a decision")
-                .with_details(json!({ "request": current })));
+            return Err(BusError::new(
+                ErrorCode::Conflict,
+                "the request expired before a decision",
+            )
+            .with_details(json!({ "request": current })));
         }
     }
     let decided_by = req.decided_by.clone().unwrap_or_else(|| "api".to_owned());
@@ -77,7 +89,11 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
         .bus
         .request(
             &subjects::command(prefix::RUNTIME, verb::REQUEST_RESPOND),
-            &RespondRequest { request_id: req.request_id.clone(), response: response.clone(), decided_by: decided_by.clone() },
+            &RespondRequest {
+                request_id: req.request_id.clone(),
+                response: response.clone(),
+                decided_by: decided_by.clone(),
+            },
             ctx.runtime_timeout,
         )
         .await;
@@ -90,8 +106,11 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
             .await
             .map_err(db::error)?;
             tx.commit().await.map_err(db::error)?;
-            return Err(BusError::new(ErrorCode::Conflict, "the request expired before a decision")
-                .with_details(json!({ "requestId": req.request_id })));
+            return Err(BusError::new(
+                ErrorCode::Conflict,
+                "the request expired before a decision",
+            )
+            .with_details(json!({ "requestId": req.request_id })));
         }
         return Err(e);
     }
@@ -117,24 +136,37 @@ fn response_for(request: &PendingRequest, req: &DecideRequest) -> Result<Value, 
             Some(r @ Value::Object(_)) => Ok(r.clone()),
             _ => Err(BusError::validation(
                 "response",
-                format!("a {} request needs a `response` object", request.kind.as_str()),
+                format!(
+                    "a {} request needs a `response` object",
+                    request.kind.as_str()
+                ),
             )),
         };
     }
     if let Some(response) = &req.response {
         return Ok(response.clone());
     }
-    let decision = req
-        .decision
-        .as_deref()
-        .ok_or_else(|| BusError::validation("decision", "decision is required: accept, acceptForSession, decline or cancel"))?;
+    let decision = req.decision.as_deref().ok_or_else(|| {
+        BusError::validation(
+            "decision",
+            "decision is required: accept, acceptForSession, decline or cancel",
+        )
+    })?;
     let decision = match (decision, req.scope.as_deref()) {
         ("accept", Some("session")) => "acceptForSession",
         (d, None | Some("turn") | Some("session")) => d,
-        (_, Some(_)) => return Err(BusError::validation("scope", "scope must be turn or session")),
+        (_, Some(_)) => {
+            return Err(BusError::validation(
+                "scope",
+                "scope must be turn or session",
+            ));
+        }
     };
     if !["accept", "acceptForSession", "decline", "cancel"].contains(&decision) {
-        return Err(BusError::validation("decision", "decision must be accept, acceptForSession, decline or cancel"));
+        return Err(BusError::validation(
+            "decision",
+            "decision must be accept, acceptForSession, decline or cancel",
+        ));
     }
     // `availableDecisions` is what a UI should offer; the runtime takes all four plain decisions
     // (seen with 0.169.0: `decline` and `acceptForSession` work when not listed).

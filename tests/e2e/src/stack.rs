@@ -148,7 +148,9 @@ impl TestStack {
                 let spawn = SpawnConfig {
                     bin,
                     codex_home: Some(self.codex_home.path().to_owned()),
-                    args: ["--enable", "default_mode_request_user_input"].map(String::from).to_vec(),
+                    args: ["--enable", "default_mode_request_user_input"]
+                        .map(String::from)
+                        .to_vec(),
                     env,
                 };
                 let mut cfg = cm_runtime_bridge::Config::new(spawn, self.workdir.path().to_owned());
@@ -172,7 +174,9 @@ impl TestStack {
         // A service that fails says why at once, instead of surfacing as "not ready" later.
         let inner = task.abort_handle();
         let task = tokio::spawn(async move {
-            let result = task.await.map_err(|e| anyhow::anyhow!("{svc:?} panicked: {e}"))?;
+            let result = task
+                .await
+                .map_err(|e| anyhow::anyhow!("{svc:?} panicked: {e}"))?;
             if let Err(e) = &result {
                 eprintln!("service {svc:?} failed: {e:#}");
             }

@@ -96,8 +96,11 @@ async fn subscribe(
         .await
         .map_err(|e| unavailable(&e))?;
     let messages = consumer.messages().await.map_err(|e| unavailable(&e))?;
-    // An error ends the stream; the client reconnects with Last-Event-ID and loses nothing.
+    // An error or shutdown ends the stream; the client reconnects with Last-Event-ID and loses
+    // nothing.
+    let shutdown = state.shutdown.clone().cancelled_owned();
     Ok(messages
+        .take_until(shutdown)
         .take_while(|m| {
             if let Err(e) = m {
                 tracing::info!(error = %e, "event stream ended");

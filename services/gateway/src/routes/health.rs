@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use crate::state::AppState;
 
+const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok", "service": "cm-gateway", "version": env!("CARGO_PKG_VERSION") }))
 }
@@ -19,6 +21,11 @@ pub async fn health() -> Json<Value> {
 /// reads Postgres, the bridge reports whether app-server is initialized, the queue worker counts
 /// jobs. 200 when all are ready, 503 with the state of each otherwise.
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    // Readiness answers fast: each check gets a short time-out of its own.
+    let state = AppState {
+        request_timeout: READY_CHECK_TIMEOUT,
+        ..state
+    };
     let nats = state.bus.is_connected();
     let session = state
         .command::<_, SessionPage>(

@@ -23,7 +23,10 @@ pub fn router(state: AppState, token: Arc<str>) -> Router {
         .route("/api/sessions/{id}/steer", post(sessions::steer))
         .route("/api/sessions/{id}/interrupt", post(sessions::interrupt))
         .route("/api/sessions/{id}/requests", get(requests::list))
-        .route("/api/sessions/{id}/requests/{request_id}/decision", post(requests::decide))
+        .route(
+            "/api/sessions/{id}/requests/{request_id}/decision",
+            post(requests::decide),
+        )
         .route_layer(axum::middleware::from_fn_with_state(token, require_token));
     Router::new()
         .route("/api/health", get(health::health))

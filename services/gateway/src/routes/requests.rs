@@ -25,8 +25,18 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<RequestRecord>>> {
-    let req = ListRequests { session_id: id, include_resolved: q.include_resolved };
-    Ok(Json(state.command(&subjects::command(prefix::SESSION, verb::REQUEST_LIST), &req).await?))
+    let req = ListRequests {
+        session_id: id,
+        include_resolved: q.include_resolved,
+    };
+    Ok(Json(
+        state
+            .command(
+                &subjects::command(prefix::SESSION, verb::REQUEST_LIST),
+                &req,
+            )
+            .await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -45,7 +55,12 @@ fn actor(headers: &HeaderMap) -> String {
     headers
         .get("x-cm-actor")
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().filter(|c| c.is_ascii_graphic()).take(64).collect::<String>())
+        .map(|s| {
+            s.chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(64)
+                .collect::<String>()
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "api".to_owned())
 }
@@ -65,5 +80,12 @@ pub async fn decide(
         response: d.response,
         decided_by: Some(actor(&headers)),
     };
-    Ok(Json(state.command(&subjects::command(prefix::SESSION, verb::REQUEST_DECIDE), &req).await?))
+    Ok(Json(
+        state
+            .command(
+                &subjects::command(prefix::SESSION, verb::REQUEST_DECIDE),
+                &req,
+            )
+            .await?,
+    ))
 }

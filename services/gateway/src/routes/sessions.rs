@@ -71,7 +71,11 @@ pub async fn send_message(
     let accepted = state
         .command(
             &cmd(verb::SESSION_TURN_START),
-            &StartTurn { session_id: id, text: req.text, overrides: req.overrides },
+            &StartTurn {
+                session_id: id,
+                text: req.text,
+                overrides: req.overrides,
+            },
         )
         .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
@@ -89,12 +93,26 @@ pub async fn steer(
     payload: Result<Json<Steer>, JsonRejection>,
 ) -> ApiResult<Json<TurnAccepted>> {
     let req = body(payload)?;
-    let steer = SteerTurn { session_id: id, text: req.text };
-    Ok(Json(state.command(&cmd(verb::SESSION_TURN_STEER), &steer).await?))
+    let steer = SteerTurn {
+        session_id: id,
+        text: req.text,
+    };
+    Ok(Json(
+        state
+            .command(&cmd(verb::SESSION_TURN_STEER), &steer)
+            .await?,
+    ))
 }
 
 /// Stops the running turn; `409 no_active_turn` when the session is idle.
-pub async fn interrupt(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<TurnAccepted>> {
+pub async fn interrupt(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TurnAccepted>> {
     let req = InterruptTurn { session_id: id };
-    Ok(Json(state.command(&cmd(verb::SESSION_TURN_INTERRUPT), &req).await?))
+    Ok(Json(
+        state
+            .command(&cmd(verb::SESSION_TURN_INTERRUPT), &req)
+            .await?,
+    ))
 }

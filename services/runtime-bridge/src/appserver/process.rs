@@ -58,9 +58,19 @@ pub enum RpcError {
 }
 
 impl RpcError {
-    /// JSON-RPC "method not found".
+    /// The runtime does not know the method: JSON-RPC -32601, or — what codex 0.169.0 actually
+    /// answers — -32600 "Invalid request: unknown variant `<method>`".
     pub fn is_method_not_found(&self) -> bool {
-        matches!(self, RpcError::Server { code: -32601, .. })
+        match self {
+            RpcError::Server { code: -32601, .. } => true,
+            RpcError::Server {
+                code: -32600,
+                message,
+                method,
+                ..
+            } => message.contains(&format!("unknown variant `{method}`")),
+            _ => false,
+        }
     }
 }
 

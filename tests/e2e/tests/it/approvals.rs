@@ -22,36 +22,60 @@ async fn an_approved_command_runs_and_the_turn_completes() {
 
     // Listed as pending, then decided.
     let list = format!("/api/sessions/{sid}/requests");
-    let pending = cm_test_support::wait_for("request recorded", std::time::Duration::from_secs(10), || async {
-        let v = api.get(&list).await?;
-        anyhow::ensure!(v.as_array().is_some_and(|a| !a.is_empty()), "not yet");
-        Ok(v)
-    })
+    let pending = cm_test_support::wait_for(
+        "request recorded",
+        std::time::Duration::from_secs(10),
+        || async {
+            let v = api.get(&list).await?;
+            anyhow::ensure!(v.as_array().is_some_and(|a| !a.is_empty()), "not yet");
+            Ok(v)
+        },
+    )
     .await
     .unwrap();
     assert_eq!(pending[0]["id"], req.id.as_str());
     assert_eq!(pending[0]["status"], "pending");
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
-    let decided = api.post(&path, json!({ "decision": "accept" })).await.unwrap();
+    let decided = api
+        .post(&path, json!({ "decision": "accept" }))
+        .await
+        .unwrap();
     assert_eq!(decided["status"], "resolved");
     assert_eq!(decided["decidedBy"], "api");
 
     let evs = until(&mut events, is_turn_end).await;
     let resolved = evs.iter().find_map(|e| match &e.event.body {
-        EventBody::RequestResolved { request_id, decided_by, .. } => Some((request_id.clone(), decided_by.clone())),
+        EventBody::RequestResolved {
+            request_id,
+            decided_by,
+            ..
+        } => Some((request_id.clone(), decided_by.clone())),
         _ => None,
     });
-    assert_eq!(resolved, Some((req.id.clone(), Some("api".to_owned()))), "{:?}", kinds(&evs));
+    assert_eq!(
+        resolved,
+        Some((req.id.clone(), Some("api".to_owned()))),
+        "{:?}",
+        kinds(&evs)
+    );
     let cmd = completed(&evs, "commandExecution").unwrap();
     assert_eq!(cmd["status"], "completed", "{cmd}");
-    assert!(cmd["aggregatedOutput"].as_str().unwrap().contains("hello-from-test"));
+    assert!(
+        cmd["aggregatedOutput"]
+            .as_str()
+            .unwrap()
+            .contains("hello-from-test")
+    );
     match &evs.last().unwrap().event.body {
         EventBody::TurnCompleted { status, .. } => assert_eq!(status.as_str(), "completed"),
         other => panic!("{other:?}"),
     }
     // The final answer quotes the command output the model received.
     let answer = completed(&evs, "agentMessage").unwrap();
-    assert!(answer["text"].as_str().unwrap().contains("hello-from-test"), "{answer}");
+    assert!(
+        answer["text"].as_str().unwrap().contains("hello-from-test"),
+        "{answer}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -66,27 +90,55 @@ async fn a_declined_command_does_not_run_and_repeats_and_conflicts_are_refused()
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
 
     // Two different decisions race: exactly one wins.
-    let (decline, accept) = (json!({ "decision": "decline" }), json!({ "decision": "accept" }));
+    let (decline, accept) = (
+        json!({ "decision": "decline" }),
+        json!({ "decision": "accept" }),
+    );
     let (a, b) = tokio::join!(api.post_raw(&path, &decline), api.post_raw(&path, &accept));
     let (a, b) = (a.unwrap(), b.unwrap());
     let statuses = [a.0, b.0];
-    assert!(statuses.contains(&200) && statuses.contains(&409), "{a:?} {b:?}");
+    assert!(
+        statuses.contains(&200) && statuses.contains(&409),
+        "{a:?} {b:?}"
+    );
     let (winner, loser) = if a.0 == 200 { (a, b) } else { (b, a) };
     assert_eq!(loser.1["error"]["code"], "conflict");
-    let won = winner.1["response"]["decision"].as_str().unwrap().to_owned();
+    let won = winner.1["response"]["decision"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The same decision again: already_resolved.
-    let (status, body) = api.post_raw(&path, &json!({ "decision": won })).await.unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("already_resolved")));
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": won }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("already_resolved"))
+    );
     // Bad input names the field.
-    let (status, body) = api.post_raw(&path, &json!({ "decision": "maybe" })).await.unwrap();
-    assert_eq!((status, body["error"]["details"]["field"].as_str()), (400, Some("decision")));
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "maybe" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["details"]["field"].as_str()),
+        (400, Some("decision"))
+    );
 
     let evs = until(&mut events, is_turn_end).await;
-    let resolutions = evs.iter().filter(|e| matches!(e.event.body, EventBody::RequestResolved { .. })).count();
+    let resolutions = evs
+        .iter()
+        .filter(|e| matches!(e.event.body, EventBody::RequestResolved { .. }))
+        .count();
     assert_eq!(resolutions, 1, "exactly one response reached the runtime");
     let cmd = completed(&evs, "commandExecution").unwrap();
-    let expected = if won == "accept" { "completed" } else { "declined" };
+    let expected = if won == "accept" {
+        "completed"
+    } else {
+        "declined"
+    };
     assert_eq!(cmd["status"], expected, "{cmd}");
 }
 
@@ -100,12 +152,20 @@ async fn approval_for_the_session_covers_the_next_identical_command() {
     let evs = until(&mut events, |e| opened(e).is_some()).await;
     let req = opened(evs.last().unwrap()).unwrap().clone();
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
-    let decided = api.post(&path, json!({ "decision": "accept", "scope": "session" })).await.unwrap();
+    let decided = api
+        .post(&path, json!({ "decision": "accept", "scope": "session" }))
+        .await
+        .unwrap();
     assert_eq!(decided["response"]["decision"], "acceptForSession");
 
     let evs = until(&mut events, is_turn_end).await;
     let asked = evs.iter().filter(|e| opened(e).is_some()).count();
-    assert_eq!(asked, 0, "the second command needed no approval: {:?}", kinds(&evs));
+    assert_eq!(
+        asked,
+        0,
+        "the second command needed no approval: {:?}",
+        kinds(&evs)
+    );
     let runs = evs
         .iter()
         .filter(|e| matches!(&e.event.body, EventBody::ItemCompleted { item_type, .. } if item_type == "commandExecution"))
@@ -120,14 +180,19 @@ async fn a_file_change_is_applied_after_its_approval() {
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
     let overrides = json!({ "sandbox": "read-only" });
-    api.post(&format!("/api/sessions/{sid}/messages"), json!({ "text": "APPLY_PATCH now", "overrides": overrides }))
-        .await
-        .unwrap();
+    api.post(
+        &format!("/api/sessions/{sid}/messages"),
+        json!({ "text": "APPLY_PATCH now", "overrides": overrides }),
+    )
+    .await
+    .unwrap();
     let evs = until(&mut events, |e| opened(e).is_some()).await;
     let req = opened(evs.last().unwrap()).unwrap().clone();
     assert_eq!(req.kind, RequestKind::FileChangeApproval, "{req:?}");
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
-    api.post(&path, json!({ "decision": "accept" })).await.unwrap();
+    api.post(&path, json!({ "decision": "accept" }))
+        .await
+        .unwrap();
     let evs = until(&mut events, is_turn_end).await;
     let change = completed(&evs, "fileChange").unwrap();
     assert_eq!(change["status"], "completed", "{change}");
@@ -148,11 +213,20 @@ async fn a_question_is_answered_through_the_api() {
     assert_eq!(req.params["questions"][0]["id"], "color");
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
     // A question needs a full response, not a decision.
-    let (status, body) = api.post_raw(&path, &json!({ "decision": "accept" })).await.unwrap();
-    assert_eq!((status, body["error"]["details"]["field"].as_str()), (400, Some("response")));
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "accept" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["details"]["field"].as_str()),
+        (400, Some("response"))
+    );
     let answer = json!({ "response": { "answers": { "color": { "answers": ["Red"] } } } });
     api.post(&path, answer).await.unwrap();
     let evs = until(&mut events, is_turn_end).await;
-    let text = completed(&evs, "agentMessage").unwrap()["text"].as_str().unwrap().to_owned();
+    let text = completed(&evs, "agentMessage").unwrap()["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert!(text.contains("Red"), "{text}");
 }

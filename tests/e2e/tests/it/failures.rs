@@ -29,7 +29,10 @@ async fn interrupt_stops_the_deltas_within_a_second_and_closes_the_open_message(
     let sid = api.create_session().await.unwrap();
     let interrupt = format!("/api/sessions/{sid}/interrupt");
     let (status, body) = api.post_raw(&interrupt, &json!({})).await.unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("no_active_turn")));
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("no_active_turn"))
+    );
 
     let mut events = api.events(&sid, None).await.unwrap();
     api.send(&sid, "SLOW").await.unwrap();
@@ -47,14 +50,29 @@ async fn interrupt_stops_the_deltas_within_a_second_and_closes_the_open_message(
     assert!(latency < Duration::from_secs(1), "{latency:?}");
     assert_eq!(turn_end(&evs).0, TurnStatus::Interrupted);
     let msg = completed(&evs, "agentMessage").unwrap();
-    assert_eq!(msg["status"], "canceled", "the half-streamed message is closed");
+    assert_eq!(
+        msg["status"], "canceled",
+        "the half-streamed message is closed"
+    );
     // Nothing streams after the end.
     let after = tokio::time::timeout(Duration::from_millis(700), events.next()).await;
-    assert!(after.is_err() || !after.unwrap().is_some_and(|e| e.is_ok_and(|e| is_delta(&e))));
+    assert!(
+        after.is_err()
+            || !after
+                .unwrap()
+                .is_some_and(|e| e.is_ok_and(|e| is_delta(&e)))
+    );
 
     let snap = crate::turn::wait_for_seq(&stack, &sid, evs.last().unwrap().seq).await;
     assert_eq!(snap["turns"][0]["status"], "interrupted");
-    assert_eq!(snap["turns"][0]["items"].as_array().unwrap().last().unwrap()["status"], "canceled");
+    assert_eq!(
+        snap["turns"][0]["items"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["status"],
+        "canceled"
+    );
     // The next turn works.
     api.send(&sid, "hello again").await.unwrap();
     let evs = until(&mut events, is_turn_end).await;
@@ -70,7 +88,9 @@ async fn a_request_still_open_when_its_turn_ends_expires() {
     api.send(&sid, "RUN_SHELL").await.unwrap();
     let evs = until(&mut events, |e| opened(e).is_some()).await;
     let req = opened(evs.last().unwrap()).unwrap().clone();
-    api.post(&format!("/api/sessions/{sid}/interrupt"), json!({})).await.unwrap();
+    api.post(&format!("/api/sessions/{sid}/interrupt"), json!({}))
+        .await
+        .unwrap();
     let evs = until(&mut events, is_turn_end).await;
     let expired = evs.iter().any(|e| {
         matches!(&e.event.body, EventBody::RequestResolved { request_id, outcome: RequestOutcome::Expired, .. } if *request_id == req.id)
@@ -78,8 +98,15 @@ async fn a_request_still_open_when_its_turn_ends_expires() {
     assert!(expired, "{:?}", kinds(&evs));
     crate::turn::wait_for_seq(&stack, &sid, evs.last().unwrap().seq).await;
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
-    let (status, body) = api.post_raw(&path, &json!({ "decision": "accept" })).await.unwrap();
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("conflict")), "{body}");
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "accept" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -94,13 +121,26 @@ async fn an_app_server_crash_mid_turn_fails_the_turn_and_the_runtime_respawns() 
     let status = api.get("/api/ready").await.unwrap()["checks"]["runtime"]["status"].clone();
     let pid = status["pid"].as_u64().unwrap() as i32;
     let killed = Instant::now();
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let evs = until(&mut events, is_turn_end).await;
-    assert_eq!(turn_end(&evs), (TurnStatus::Failed, Some("runtime_exited".to_owned())));
-    assert_eq!(completed(&evs, "agentMessage").unwrap()["status"], "canceled");
+    assert_eq!(
+        turn_end(&evs),
+        (TurnStatus::Failed, Some("runtime_exited".to_owned()))
+    );
+    assert_eq!(
+        completed(&evs, "agentMessage").unwrap()["status"],
+        "canceled"
+    );
 
     stack.wait_ready().await.unwrap();
-    println!("app-server killed → runtime ready again: {} ms", killed.elapsed().as_millis());
+    println!(
+        "app-server killed → runtime ready again: {} ms",
+        killed.elapsed().as_millis()
+    );
     let status = api.get("/api/ready").await.unwrap()["checks"]["runtime"]["status"].clone();
     assert_eq!(status["restarts"], 1);
     assert_eq!(status["lastExit"]["signal"], 9);
@@ -128,8 +168,13 @@ async fn a_killed_bridge_ends_its_turn_when_it_comes_back_and_the_session_goes_o
 
     stack.kill_service(Service::RuntimeBridge).await;
     stack.start_service(Service::RuntimeBridge).await.unwrap();
-    let evs = collect_until(&mut events, Duration::from_secs(30), is_turn_end).await.unwrap();
-    assert_eq!(turn_end(&evs), (TurnStatus::Failed, Some("runtime_exited".to_owned())));
+    let evs = collect_until(&mut events, Duration::from_secs(30), is_turn_end)
+        .await
+        .unwrap();
+    assert_eq!(
+        turn_end(&evs),
+        (TurnStatus::Failed, Some("runtime_exited".to_owned()))
+    );
     let expired = evs.iter().any(|e| {
         matches!(&e.event.body, EventBody::RequestResolved { request_id, outcome: RequestOutcome::Expired, .. } if *request_id == req.id)
     });

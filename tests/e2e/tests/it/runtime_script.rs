@@ -46,8 +46,13 @@ pub async fn approval_stack() -> TestStack {
     .unwrap()
 }
 
-pub async fn until(stream: &mut SseStream, what: impl FnMut(&StreamedEvent) -> bool) -> Vec<StreamedEvent> {
-    collect_until(stream, Duration::from_secs(30), what).await.unwrap()
+pub async fn until(
+    stream: &mut SseStream,
+    what: impl FnMut(&StreamedEvent) -> bool,
+) -> Vec<StreamedEvent> {
+    collect_until(stream, Duration::from_secs(30), what)
+        .await
+        .unwrap()
 }
 
 pub fn is_turn_end(e: &StreamedEvent) -> bool {
@@ -64,7 +69,9 @@ pub fn opened(e: &StreamedEvent) -> Option<&cm_schemas::request::PendingRequest>
 /// The completed item of a given type in `evs`.
 pub fn completed<'a>(evs: &'a [StreamedEvent], item_type: &str) -> Option<&'a serde_json::Value> {
     evs.iter().find_map(|e| match &e.event.body {
-        EventBody::ItemCompleted { item_type: t, item, .. } if t == item_type => Some(item),
+        EventBody::ItemCompleted {
+            item_type: t, item, ..
+        } if t == item_type => Some(item),
         _ => None,
     })
 }

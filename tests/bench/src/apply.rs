@@ -1,0 +1,158 @@
+//! Scenario `apply`: how fast published events reach Postgres.
+//!
+//! Baseline: raw Postgres on the same server — one transaction per row (`BEGIN`, one `INSERT` of
+//! the event's JSON into a scratch table, `COMMIT`), one at a time, over one connection.
+//! System: `item.delta` events of one session are published to `CM_EVENTS` (64 in flight, so
+//! publishing is not the bottleneck) and the clock stops when `GET /api/sessions/{id}` reports
+//! a `seq` at or past the last published sequence. The snapshot is polled every
+//! [`POLL`], which bounds the error of one round. Each round streams into a new item, like one
+//! long reply.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use cm_e2e::TestStack;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::events;
+use crate::report::{Row, Unit};
+use crate::stats::{median, per_event_ms};
+
+const ROUNDS: usize = 3;
+const WINDOW: usize = 64;
+const POLL: Duration = Duration::from_millis(20);
+const SCENARIO: &str = "apply";
+
+/// The rows, plus a note when the system's rate degrades within a round.
+pub async fn run(
+    stack: &TestStack,
+    n: usize,
+    warmup_rounds: usize,
+) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+    let sid = stack.api.create_session().await?;
+    let payload = serde_json::to_value(events::delta(&sid, "sample", 0))?;
+
+    let url = stack.pg.create_database("bench").await?;
+    let (mut pg, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .context("connecting to the scratch database")?;
+    tokio::spawn(conn);
+    pg.batch_execute("CREATE TABLE scratch (seq BIGINT PRIMARY KEY, body JSONB NOT NULL)")
+        .await?;
+    let mut next_row = 0i64;
+
+    for _ in 0..warmup_rounds {
+        raw_round(&mut pg, &payload, &mut next_row, n / 5).await?;
+    }
+    let mut base = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = raw_round(&mut pg, &payload, &mut next_row, n).await?;
+        base.push(per_event_ms(n, t));
+    }
+
+    let bus = stack.bus().await?;
+    for w in 0..warmup_rounds {
+        system_round(stack, &bus, &sid, &format!("warm-{w}"), n / 5).await?;
+    }
+    let (mut sys, mut halves) = (Vec::new(), Vec::new());
+    for r in 0..ROUNDS {
+        let round = system_round(stack, &bus, &sid, &format!("item-{r}"), n).await?;
+        sys.push(per_event_ms(n, round.total));
+        halves.push(round.second_half_ratio);
+    }
+
+    let (b, s) = (median(&base), median(&sys));
+    let mut notes = Vec::new();
+    let h = median(&halves);
+    if h > 1.3 {
+        notes.push(format!(
+            "apply: the second half of each round took {h:.2}x as long as the first \
+             (per-event apply cost grows with the item being streamed into)"
+        ));
+    }
+    Ok((
+        vec![
+            Row::new(SCENARIO, "time per event", Unit::Ms, b, s, ROUNDS * n),
+            Row::new(
+                SCENARIO,
+                "throughput",
+                Unit::PerSec,
+                1e3 / b,
+                1e3 / s,
+                ROUNDS * n,
+            ),
+        ],
+        notes,
+    ))
+}
+
+/// `n` single-row transactions, one after the other.
+async fn raw_round(
+    pg: &mut tokio_postgres::Client,
+    payload: &serde_json::Value,
+    next_row: &mut i64,
+    n: usize,
+) -> anyhow::Result<Duration> {
+    let insert = pg
+        .prepare("INSERT INTO scratch (seq, body) VALUES ($1, $2)")
+        .await?;
+    let t = Instant::now();
+    for _ in 0..n {
+        *next_row += 1;
+        let tx = pg.transaction().await?;
+        tx.execute(&insert, &[&*next_row, payload]).await?;
+        tx.commit().await?;
+    }
+    Ok(t.elapsed())
+}
+
+struct SystemRound {
+    total: Duration,
+    /// Time for the second half of the events over time for the first half.
+    second_half_ratio: f64,
+}
+
+async fn system_round(
+    stack: &TestStack,
+    bus: &cm_bus::Bus,
+    sid: &str,
+    item: &str,
+    n: usize,
+) -> anyhow::Result<SystemRound> {
+    let batch = events::deltas(sid, item, n);
+    let t = Instant::now();
+    let seqs: Vec<u64> = futures::stream::iter(&batch)
+        .map(|e| bus.publish_event(e))
+        .buffer_unordered(WINDOW)
+        .try_collect()
+        .await?;
+    let (first, last) = match (seqs.iter().min(), seqs.iter().max()) {
+        (Some(a), Some(b)) => (*a, *b),
+        _ => anyhow::bail!("nothing published"),
+    };
+    let mid = first + (last - first) / 2;
+    let mut mid_at = None;
+    let path = format!("/api/sessions/{sid}");
+    let deadline = t + Duration::from_secs(120);
+    loop {
+        let snap = stack.api.get(&path).await?;
+        let at = snap["seq"].as_u64().unwrap_or(0);
+        if at >= mid && mid_at.is_none() {
+            mid_at = Some(t.elapsed());
+        }
+        if at >= last {
+            break;
+        }
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "apply stuck at seq {at} of {last}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+    let total = t.elapsed();
+    let first_half = mid_at.unwrap_or(total);
+    Ok(SystemRound {
+        total,
+        second_half_ratio: (total - first_half).as_secs_f64() / first_half.as_secs_f64().max(1e-9),
+    })
+}
