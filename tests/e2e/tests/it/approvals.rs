@@ -84,12 +84,50 @@ async fn a_declined_command_does_not_run_and_repeats_and_conflicts_are_refused()
     let api = &stack.api;
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
+
+    // Turn 1: decline, then the same decision again, then a different one.
     api.send(&sid, "RUN_SHELL please").await.unwrap();
     let evs = until(&mut events, |e| opened(e).is_some()).await;
     let req = opened(evs.last().unwrap()).unwrap().clone();
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let decided = api
+        .post(&path, json!({ "decision": "decline" }))
+        .await
+        .unwrap();
+    assert_eq!(decided["response"]["decision"], "decline");
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "decline" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("already_resolved"))
+    );
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "accept" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("conflict"))
+    );
+    let (status, body) = api
+        .post_raw(&path, &json!({ "decision": "maybe" }))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["error"]["details"]["field"].as_str()),
+        (400, Some("decision"))
+    );
+    let evs = until(&mut events, is_turn_end).await;
+    let cmd = completed(&evs, "commandExecution").unwrap();
+    assert_eq!(cmd["status"], "declined", "{cmd}");
 
-    // Two different decisions race: exactly one wins.
+    // Turn 2: two different decisions race; exactly one reaches the runtime.
+    api.send(&sid, "RUN_SHELL again").await.unwrap();
+    let evs = until(&mut events, |e| opened(e).is_some()).await;
+    let req = opened(evs.last().unwrap()).unwrap().clone();
+    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
     let (decline, accept) = (
         json!({ "decision": "decline" }),
         json!({ "decision": "accept" }),
@@ -107,26 +145,6 @@ async fn a_declined_command_does_not_run_and_repeats_and_conflicts_are_refused()
         .as_str()
         .unwrap()
         .to_owned();
-
-    // The same decision again: already_resolved.
-    let (status, body) = api
-        .post_raw(&path, &json!({ "decision": won }))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (409, Some("already_resolved"))
-    );
-    // Bad input names the field.
-    let (status, body) = api
-        .post_raw(&path, &json!({ "decision": "maybe" }))
-        .await
-        .unwrap();
-    assert_eq!(
-        (status, body["error"]["details"]["field"].as_str()),
-        (400, Some("decision"))
-    );
-
     let evs = until(&mut events, is_turn_end).await;
     let resolutions = evs
         .iter()
