@@ -131,17 +131,55 @@ pub fn init(
     {
         return Err(TelemetryError::AlreadyInitialized);
     }
-    let result = install(service_name, service_version, cfg);
+    let result = install(service_name, service_version, cfg, None);
     if result.is_err() {
         INITIALIZED.store(false, Ordering::Release);
     }
     result
 }
 
+/// Like [`init`], but every finished span is also kept in the returned in-memory exporter (and
+/// nothing is logged), so a test can check that one trace spans several services.
+#[cfg(feature = "testing")]
+pub fn init_in_memory(
+    service_name: &'static str,
+    filter: &str,
+) -> Result<(TelemetryGuard, opentelemetry_sdk::trace::InMemorySpanExporter), TelemetryError> {
+    if INITIALIZED
+        .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+        .is_err()
+    {
+        return Err(TelemetryError::AlreadyInitialized);
+    }
+    let exporter = opentelemetry_sdk::trace::InMemorySpanExporter::default();
+    let cfg = TelemetryConfig {
+        otlp_endpoint: None,
+        log_format: LogFormat::Off,
+        filter: Some(filter.to_owned()),
+    };
+    let add = exporter.clone();
+    let extra: ExtraExporter = Box::new(move |b| b.with_simple_exporter(add));
+    match install(service_name, "test", &cfg, Some(extra)) {
+        Ok(guard) => Ok((guard, exporter)),
+        Err(e) => {
+            INITIALIZED.store(false, Ordering::Release);
+            Err(e)
+        }
+    }
+}
+
+/// Adds an exporter to the tracer provider (tests).
+type ExtraExporter = Box<
+    dyn FnOnce(
+        opentelemetry_sdk::trace::TracerProviderBuilder,
+    ) -> opentelemetry_sdk::trace::TracerProviderBuilder,
+>;
+
 fn install(
     service_name: &'static str,
     service_version: &'static str,
     cfg: &TelemetryConfig,
+    extra: Option<ExtraExporter>,
 ) -> Result<TelemetryGuard, TelemetryError> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
@@ -190,6 +228,9 @@ fn install(
             )
         }
     };
+    if let Some(extra) = extra {
+        tracer_builder = extra(tracer_builder);
+    }
     let tracer_provider = tracer_builder.build();
 
     let otel_layer = tracing_opentelemetry::layer()
@@ -212,6 +253,7 @@ fn install(
                     .with_writer(std::io::stderr),
             ),
         ),
+        LogFormat::Off => (None, None),
     };
 
     let installed = tracing_subscriber::registry()

@@ -30,6 +30,8 @@ mod init;
 mod propagation;
 
 pub use init::{TelemetryGuard, init};
+#[cfg(feature = "testing")]
+pub use init::init_in_memory;
 pub use propagation::{
     extract, extract_http, inject_current, inject_current_http, set_parent_from,
     set_parent_from_http,
@@ -60,6 +62,8 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
+    /// No log output (spans are still created and exported).
+    Off,
 }
 
 impl LogFormat {
@@ -68,6 +72,7 @@ impl LogFormat {
         match self {
             LogFormat::Pretty => "pretty",
             LogFormat::Json => "json",
+            LogFormat::Off => "off",
         }
     }
 }
@@ -88,6 +93,8 @@ impl FromStr for LogFormat {
             Ok(LogFormat::Pretty)
         } else if s.eq_ignore_ascii_case("json") {
             Ok(LogFormat::Json)
+        } else if s.eq_ignore_ascii_case("off") {
+            Ok(LogFormat::Off)
         } else {
             Err(ParseLogFormatError(s.to_owned()))
         }

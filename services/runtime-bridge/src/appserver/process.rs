@@ -148,8 +148,20 @@ impl AppServer {
         stdin.flush().await.map_err(|_| RpcError::Exited)
     }
 
-    /// Calls `method` and waits for its result.
+    /// Calls `method` and waits for its result, in a span that continues the caller's trace
+    /// into the runtime.
     pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, RpcError> {
+        use tracing::Instrument;
+        let span = tracing::info_span!("appserver.call", rpc.method = method, otel.kind = "client");
+        self.call_inner(method, params, timeout).instrument(span).await
+    }
+
+    async fn call_inner(
         &self,
         method: &str,
         params: Value,
