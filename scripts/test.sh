@@ -12,5 +12,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The CLI tests drive the built service binaries.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked --no-fail-fast
+scripts/test-browser.sh
 scripts/check-compose.sh
 echo "test.sh: all checks passed in $(( $(date +%s) - started )) s"

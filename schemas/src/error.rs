@@ -30,6 +30,8 @@ pub enum ErrorCode {
     RuntimeError,
     Timeout,
     Internal,
+    /// The route exists but not for this HTTP method (the `Allow` header lists those it has).
+    MethodNotAllowed,
 }
 
 impl ErrorCode {
@@ -51,6 +53,7 @@ impl ErrorCode {
             Self::RuntimeError => "runtime_error",
             Self::Timeout => "timeout",
             Self::Internal => "internal",
+            Self::MethodNotAllowed => "method_not_allowed",
         }
     }
 }

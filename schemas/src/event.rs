@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::project::ProjectInfo;
 use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
 
@@ -226,6 +227,21 @@ pub enum EventBody {
     /// A runtime notification we do not (yet) normalize; `method` and `params` as received.
     #[serde(rename = "runtime.notification", rename_all = "camelCase")]
     RuntimeNotification { method: String, params: Value },
+    /// The session's title, project or archived flag changed; `session` is the new state.
+    #[serde(rename = "session.updated")]
+    SessionUpdated { session: SessionInfo },
+    /// The session was hard-deleted; its history is gone from the stream and from Postgres.
+    #[serde(rename = "session.deleted", rename_all = "camelCase")]
+    SessionDeleted { session_id: String },
+    /// The last turns were rolled back (`thread/revert`) and removed from the transcript.
+    #[serde(rename = "session.rolled_back", rename_all = "camelCase")]
+    SessionRolledBack { turn_ids: Vec<String> },
+    /// A project was created or changed (scope `project`).
+    #[serde(rename = "project.updated")]
+    ProjectUpdated { project: ProjectInfo },
+    /// A project was deleted (scope `project`).
+    #[serde(rename = "project.deleted", rename_all = "camelCase")]
+    ProjectDeleted { project_id: String },
 }
 
 impl EventBody {
@@ -249,6 +265,11 @@ impl EventBody {
             EventBody::RequestOpened { .. } => "request.opened",
             EventBody::RequestResolved { .. } => "request.resolved",
             EventBody::RuntimeNotification { .. } => "runtime.notification",
+            EventBody::SessionUpdated { .. } => "session.updated",
+            EventBody::SessionDeleted { .. } => "session.deleted",
+            EventBody::SessionRolledBack { .. } => "session.rolled_back",
+            EventBody::ProjectUpdated { .. } => "project.updated",
+            EventBody::ProjectDeleted { .. } => "project.deleted",
         }
     }
 }

@@ -5,9 +5,14 @@
 //! are committed under `schemas/json/` and checked for drift by `tests/drift.rs`, so automation
 //! written in any language can rely on them.
 
+pub mod controls;
 pub mod error;
 pub mod event;
+pub mod history;
+pub mod idempotency;
+pub mod lifecycle;
 pub mod operator;
+pub mod project;
 pub mod queue;
 pub mod reply;
 pub mod request;

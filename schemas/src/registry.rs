@@ -2,7 +2,7 @@
 
 use schemars::{Schema, schema_for};
 
-use crate::{error, event, queue, reply, request, runtime, session, thread};
+use crate::{error, event, lifecycle, project, queue, reply, request, runtime, session, thread};
 
 /// `(file stem, schema)` for every wire type.
 pub fn all_schemas() -> Vec<(&'static str, Schema)> {
@@ -10,6 +10,11 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ("BusError", schema_for!(error::BusError)),
         ("Event", schema_for!(event::Event)),
         ("StreamedEvent", schema_for!(event::StreamedEvent)),
+        (
+            "history.PageEvents",
+            schema_for!(crate::history::PageEvents),
+        ),
+        ("history.EventPage", schema_for!(crate::history::EventPage)),
         ("ReplyEmpty", schema_for!(reply::Reply<queue::Empty>)),
         ("session.CreateSession", schema_for!(session::CreateSession)),
         ("session.ListSessions", schema_for!(session::ListSessions)),
@@ -54,6 +59,104 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ("thread.RuntimeResult", schema_for!(thread::RuntimeResult)),
         ("thread.TurnSteer", schema_for!(thread::TurnSteer)),
         ("thread.TurnInterrupt", schema_for!(thread::TurnInterrupt)),
+        ("project.ProjectInfo", schema_for!(project::ProjectInfo)),
+        ("project.CreateProject", schema_for!(project::CreateProject)),
+        ("project.ListProjects", schema_for!(project::ListProjects)),
+        ("project.ProjectList", schema_for!(project::ProjectList)),
+        ("project.ProjectRef", schema_for!(project::ProjectRef)),
+        ("project.UpdateProject", schema_for!(project::UpdateProject)),
+        (
+            "project.MoveProjectSessions",
+            schema_for!(project::MoveProjectSessions),
+        ),
+        (
+            "project.DeleteProjectSessions",
+            schema_for!(project::DeleteProjectSessions),
+        ),
+        ("project.BulkResult", schema_for!(project::BulkResult)),
+        (
+            "lifecycle.UpdateSession",
+            schema_for!(lifecycle::UpdateSession),
+        ),
+        ("lifecycle.SessionRef", schema_for!(lifecycle::SessionRef)),
+        (
+            "lifecycle.SessionDeleted",
+            schema_for!(lifecycle::SessionDeleted),
+        ),
+        (
+            "lifecycle.SessionActionResult",
+            schema_for!(lifecycle::SessionActionResult),
+        ),
+        (
+            "lifecycle.RollbackSession",
+            schema_for!(lifecycle::RollbackSession),
+        ),
+        ("lifecycle.RolledBack", schema_for!(lifecycle::RolledBack)),
+        (
+            "lifecycle.ReviewSession",
+            schema_for!(lifecycle::ReviewSession),
+        ),
+        (
+            "idempotency.BeginIdempotent",
+            schema_for!(crate::idempotency::BeginIdempotent),
+        ),
+        (
+            "idempotency.BeginOutcome",
+            schema_for!(crate::idempotency::BeginOutcome),
+        ),
+        (
+            "idempotency.CompleteIdempotent",
+            schema_for!(crate::idempotency::CompleteIdempotent),
+        ),
+        (
+            "idempotency.CompleteOutcome",
+            schema_for!(crate::idempotency::CompleteOutcome),
+        ),
+        (
+            "controls.Controls",
+            schema_for!(crate::controls::Controls),
+        ),
+        (
+            "controls.ControlDefaults",
+            schema_for!(crate::controls::ControlDefaults),
+        ),
+        (
+            "controls.GetControlDefaults",
+            schema_for!(crate::controls::GetControlDefaults),
+        ),
+        (
+            "controls.GetSessionControls",
+            schema_for!(crate::controls::GetSessionControls),
+        ),
+        (
+            "controls.SetSessionControls",
+            schema_for!(crate::controls::SetSessionControls),
+        ),
+        (
+            "controls.SessionControls",
+            schema_for!(crate::controls::SessionControls),
+        ),
+        (
+            "controls.ListSettings",
+            schema_for!(crate::controls::ListSettings),
+        ),
+        (
+            "controls.SettingRef",
+            schema_for!(crate::controls::SettingRef),
+        ),
+        (
+            "controls.SetSetting",
+            schema_for!(crate::controls::SetSetting),
+        ),
+        (
+            "controls.MergeSetting",
+            schema_for!(crate::controls::MergeSetting),
+        ),
+        ("controls.Setting", schema_for!(crate::controls::Setting)),
+        (
+            "controls.SettingList",
+            schema_for!(crate::controls::SettingList),
+        ),
     ]
 }
 

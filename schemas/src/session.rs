@@ -17,6 +17,12 @@ pub struct SessionInfo {
     pub updated_at: DateTime<Utc>,
     /// `idle` or `active` (a turn is in progress).
     pub status: String,
+    /// The project the session belongs to, if any.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// Archived sessions are left out of lists unless asked for.
+    #[serde(default)]
+    pub archived: bool,
 }
 
 /// `cm.v1.session.create`
@@ -30,6 +36,9 @@ pub struct CreateSession {
     pub cwd: Option<String>,
     #[serde(default)]
     pub model: Option<String>,
+    /// The project to file the session under; its cwd applies when `cwd` is absent.
+    #[serde(default)]
+    pub project_id: Option<String>,
 }
 
 /// `cm.v1.session.list`
@@ -41,6 +50,27 @@ pub struct ListSessions {
     /// Opaque cursor from a previous page's `nextCursor`.
     #[serde(default)]
     pub cursor: Option<String>,
+    /// Only the sessions of this project.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// Only the sessions without a project (not together with `projectId`).
+    #[serde(default)]
+    pub unassigned: bool,
+    /// Which sessions by archived flag; `false` (not archived) by default.
+    #[serde(default)]
+    pub archived: ArchivedFilter,
+}
+
+/// The `archived` filter of a session list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ArchivedFilter {
+    #[default]
+    #[serde(rename = "false")]
+    Exclude,
+    #[serde(rename = "true")]
+    Only,
+    #[serde(rename = "all")]
+    All,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

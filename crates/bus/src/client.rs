@@ -65,6 +65,16 @@ impl Bus {
         &self.js
     }
 
+    /// Unsubscribes everything at once and closes the connection once in-flight messages are
+    /// handled. Services call it last on shutdown: without it the server keeps routing requests
+    /// to a stopped service's subscriptions for a moment, and a caller waits out its time-out
+    /// instead of getting `no responders` (or the restarted instance).
+    pub async fn close(&self) {
+        if let Err(e) = self.client.drain().await {
+            tracing::debug!(error = %e, "drain on close failed");
+        }
+    }
+
     /// Whether the connection is currently up.
     pub fn is_connected(&self) -> bool {
         self.client.connection_state() == async_nats::connection::State::Connected

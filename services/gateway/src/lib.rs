@@ -2,7 +2,9 @@
 //! to Postgres or app-server — and streams events to clients from JetStream.
 
 mod auth;
+mod console;
 mod error;
+mod idempotency;
 mod routes;
 mod state;
 
@@ -24,6 +26,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::load_or_create_token;
 pub use error::status_of;
+pub use routes::StreamsConfig;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -34,6 +37,8 @@ pub struct Config {
     /// How long a command waits for its service.
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
+    /// Event streams: heartbeat interval, subscriber limit, slow-consumer policy.
+    pub streams: StreamsConfig,
 }
 
 impl Config {
@@ -43,6 +48,7 @@ impl Config {
             web_dir: None,
             request_timeout: Duration::from_secs(90),
             max_body_bytes: 1024 * 1024,
+            streams: StreamsConfig::default(),
         }
     }
 }
@@ -52,13 +58,31 @@ pub fn app(cfg: &Config, bus: Bus, shutdown: CancellationToken) -> Router {
         bus,
         request_timeout: cfg.request_timeout,
         shutdown,
+        streams: routes::Streams::new(&cfg.streams),
     };
     let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
     if let Some(dir) = &cfg.web_dir {
         let index = dir.join("index.html");
-        app = app.fallback_service(ServeDir::new(dir).fallback(ServeFile::new(index)));
+        let web = ServeDir::new(dir).fallback(ServeFile::new(index));
+        // Unknown `/api` paths stay JSON 404s; every other path is the single-page app.
+        app = app.fallback(move |req: axum::extract::Request| {
+            let web = web.clone();
+            async move {
+                use axum::response::IntoResponse;
+                use tower::ServiceExt;
+                let path = req.uri().path();
+                if path == "/api" || path.starts_with("/api/") {
+                    return axum::http::StatusCode::NOT_FOUND.into_response();
+                }
+                web.oneshot(req).await.into_response()
+            }
+        });
+    } else {
+        // No web UI directory: the built-in console at `/`.
+        app = app.merge(console::router());
     }
     app.layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
+        .layer(axum::middleware::from_fn(error::json_errors))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
@@ -99,6 +123,7 @@ pub async fn run(
     }));
 
     tracing::info!(%addr, "gateway listening");
+    let closer = bus.clone();
     let app = app(&cfg, bus, shutdown.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let token = shutdown.clone();
     axum::serve(listener, app)
@@ -106,5 +131,6 @@ pub async fn run(
         .await?;
     status_task.abort();
     let _ = svc.stop().await;
+    closer.close().await;
     Ok(())
 }

@@ -12,6 +12,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// Cancelled on shutdown: open SSE streams end so the server can drain.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Settings and subscriber slots of the event streams.
+    pub streams: crate::routes::Streams,
 }
 
 impl AppState {
@@ -21,6 +23,13 @@ impl AppState {
         subject: &str,
         body: &Req,
     ) -> Result<Resp, BusError> {
+        // Fail fast rather than wait out the time-out while the bus is down.
+        if !self.bus.is_connected() {
+            return Err(BusError::unavailable(
+                "nats",
+                "the message bus (NATS) is not connected",
+            ));
+        }
         self.bus.request(subject, body, self.request_timeout).await
     }
 }

@@ -114,6 +114,7 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     while tasks.join_next().await.is_some() {}
     drop(runtime);
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), publisher).await;
+    bus.close().await;
     Ok(())
 }
 

@@ -26,7 +26,11 @@ fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody 
         params: params.clone(),
     };
     match method {
-        "turn/started" => match str_at(params, &["turn", "id"]) {
+        // A review runs as a child turn whose items and `turn/completed` name its root turn:
+        // the child's start is the root's, or it would stay open for ever.
+        "turn/started" => match str_at(params, &["turn", "rootTurnId"])
+            .or_else(|| str_at(params, &["turn", "id"]))
+        {
             Some(turn_id) => EventBody::TurnStarted { turn_id },
             None => passthrough(),
         },
@@ -146,6 +150,21 @@ fn str_at(v: &Value, path: &[&str]) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_child_turn_starts_its_root_turn() {
+        let child = json!({"threadId": "th", "turn": {"id": "child", "rootTurnId": "root"}});
+        let plain = json!({"threadId": "th", "turn": {"id": "t1", "rootTurnId": null}});
+        let started = |p: &Value| normalize("b1", "turn/started", p).body;
+        let root = EventBody::TurnStarted {
+            turn_id: "root".into(),
+        };
+        assert_eq!(started(&child), root);
+        let t1 = EventBody::TurnStarted {
+            turn_id: "t1".into(),
+        };
+        assert_eq!(started(&plain), t1);
+    }
 
     #[test]
     fn agent_message_delta_becomes_text_delta_on_the_thread() {

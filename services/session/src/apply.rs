@@ -12,6 +12,8 @@ use tokio_postgres::Transaction;
 pub enum Applied {
     New,
     Duplicate,
+    /// The session was deleted: its late events are neither applied nor kept.
+    Skipped,
 }
 
 pub async fn apply(
@@ -19,6 +21,11 @@ pub async fn apply(
     seq: u64,
     event: &Event,
 ) -> Result<Applied, tokio_postgres::Error> {
+    if event.scope == Scope::Session
+        && crate::lifecycle::is_tombstoned(tx, &event.scope_id, &event.body).await?
+    {
+        return Ok(Applied::Skipped);
+    }
     let seq = seq as i64;
     let body = serde_json::to_value(event).unwrap_or(Value::Null);
     let inserted = tx
@@ -54,20 +61,30 @@ pub async fn apply(
         &[&sid, &seq],
     )
     .await?;
-    apply_body(tx, sid, &event.body).await?;
+    apply_body(tx, sid, seq, &event.body).await?;
     Ok(Applied::New)
 }
 
 async fn apply_body(
     tx: &Transaction<'_>,
     sid: &str,
+    seq: i64,
     body: &EventBody,
 ) -> Result<(), tokio_postgres::Error> {
     match body {
         EventBody::SessionCreated { session } => {
+            // Skipped when a later lifecycle change (a rename) is already recorded.
             tx.execute(
-                "UPDATE session.sessions SET title = $2, cwd = $3, model = $4, created_at = $5 WHERE id = $1",
-                &[&sid, &session.title, &session.cwd, &session.model, &session.created_at],
+                "UPDATE session.sessions SET title = $2, cwd = $3, model = $4, created_at = $5
+                 WHERE id = $1 AND state_seq < $6",
+                &[
+                    &sid,
+                    &session.title,
+                    &session.cwd,
+                    &session.model,
+                    &session.created_at,
+                    &seq,
+                ],
             )
             .await?;
         }
@@ -239,7 +256,16 @@ async fn apply_body(
             )
             .await?;
         }
+        EventBody::SessionUpdated { session } => {
+            crate::lifecycle::apply_updated(tx, sid, seq, session).await?;
+        }
+        EventBody::SessionDeleted { .. } => crate::lifecycle::apply_deleted(tx, sid).await?,
+        EventBody::SessionRolledBack { turn_ids } => {
+            crate::lifecycle::apply_rolled_back(tx, sid, turn_ids).await?;
+        }
         EventBody::UsageUpdated { turn_id: None, .. }
+        | EventBody::ProjectUpdated { .. }
+        | EventBody::ProjectDeleted { .. }
         | EventBody::RuntimeNotification { .. }
         | EventBody::ItemUpdated { .. }
         | EventBody::SessionStatus { .. }

@@ -13,7 +13,7 @@ use cm_schemas::thread::{RuntimeResult, TurnInterrupt, TurnSteer};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use deadpool_postgres::Pool;
 
-use crate::{db, queries};
+use crate::{db, lifecycle, projects, queries};
 
 pub struct Ctx {
     pub bus: Bus,
@@ -40,6 +40,11 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
     }
     // Fail before touching the runtime if the database is down.
     let client = ctx.pool.get().await.map_err(db::error)?;
+    let mut req = req;
+    if let Some(project) = &req.project_id {
+        let project_cwd = projects::cwd_of(&**client, project).await?;
+        req.cwd = req.cwd.or(project_cwd);
+    }
     let started: ThreadStarted = ctx
         .bus
         .request(
@@ -53,10 +58,11 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         .await?;
     let row = client
         .query_one(
-            "INSERT INTO session.sessions (id, title, cwd, model) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, cwd = EXCLUDED.cwd, model = EXCLUDED.model
+            "INSERT INTO session.sessions (id, title, cwd, model, project_id) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, cwd = EXCLUDED.cwd, model = EXCLUDED.model,
+                project_id = EXCLUDED.project_id
              RETURNING created_at, updated_at, status",
-            &[&started.thread_id, &req.title, &started.cwd, &started.model],
+            &[&started.thread_id, &req.title, &started.cwd, &started.model, &req.project_id],
         )
         .await
         .map_err(db::error)?;
@@ -68,6 +74,8 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
         status: row.get("status"),
+        project_id: req.project_id,
+        archived: false,
     };
     let event = Event::session(
         &session.id,
@@ -91,8 +99,14 @@ pub async fn list(ctx: Arc<Ctx>, req: ListSessions) -> Result<SessionPage, BusEr
         ),
         None => None,
     };
+    if req.unassigned && req.project_id.is_some() {
+        return Err(BusError::validation(
+            "unassigned",
+            "unassigned and projectId exclude each other",
+        ));
+    }
     let client = ctx.pool.get().await.map_err(db::error)?;
-    queries::page(&**client, req.limit.unwrap_or(50), cursor)
+    queries::page(&**client, &req, cursor)
         .await
         .map_err(db::error)
 }
@@ -109,8 +123,11 @@ pub async fn get(ctx: Arc<Ctx>, req: GetSession) -> Result<SessionSnapshot, BusE
     let snapshot = queries::snapshot(&*tx, &req.session_id)
         .await
         .map_err(db::error)?;
+    let Some(snapshot) = snapshot else {
+        return Err(lifecycle::missing(&*tx, &req.session_id).await);
+    };
     tx.commit().await.map_err(db::error)?;
-    snapshot.ok_or_else(|| BusError::not_found("session", &req.session_id))
+    Ok(snapshot)
 }
 
 pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, BusError> {
@@ -127,13 +144,11 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
         ));
     }
     let client = ctx.pool.get().await.map_err(db::error)?;
-    if queries::session(&**client, &req.session_id)
-        .await
-        .map_err(db::error)?
-        .is_none()
-    {
-        return Err(BusError::not_found("session", &req.session_id));
-    }
+    lifecycle::usable(&**client, &req.session_id).await?;
+    // Controls (S5): the session's effective controls fill what the message leaves out.
+    let overrides =
+        crate::controls::turn_overrides(&**client, &req.session_id, req.overrides).await?;
+    // End of controls.
     drop(client);
     let started: TurnStarted = ctx
         .bus
@@ -142,7 +157,7 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
             &TurnStart {
                 thread_id: req.session_id.clone(),
                 text: req.text,
-                overrides: req.overrides,
+                overrides,
             },
             ctx.runtime_timeout,
         )
@@ -166,13 +181,7 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
 /// The session's running turn, or `no_active_turn`.
 async fn active_turn(ctx: &Ctx, session_id: &str) -> Result<String, BusError> {
     let client = ctx.pool.get().await.map_err(db::error)?;
-    if queries::session(&**client, session_id)
-        .await
-        .map_err(db::error)?
-        .is_none()
-    {
-        return Err(BusError::not_found("session", session_id));
-    }
+    lifecycle::live(&**client, session_id).await?;
     let row = client
         .query_opt(
             "SELECT id FROM session.turns WHERE session_id = $1 AND status = 'inProgress'

@@ -4,7 +4,12 @@
 mod apply;
 mod commands;
 mod consumer;
+mod controls;
 mod db;
+mod history;
+mod idempotency;
+mod lifecycle;
+mod projects;
 mod queries;
 mod requests;
 
@@ -89,15 +94,111 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     )
     .await
     .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_EVENTS_PAGE, &ctx, history::page)
+        .await
+        .map_err(e)?;
     spawn_endpoint(&group, t, verb::REQUEST_LIST, &ctx, requests::list)
         .await
         .map_err(e)?;
     spawn_endpoint(&group, t, verb::REQUEST_DECIDE, &ctx, requests::decide)
         .await
         .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_CREATE, &ctx, projects::create)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_LIST, &ctx, projects::list)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_GET, &ctx, projects::get)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_UPDATE, &ctx, projects::update)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_DELETE, &ctx, projects::delete)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_MOVE_SESSIONS, &ctx, projects::move_sessions)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::PROJECT_DELETE_SESSIONS, &ctx, projects::delete_sessions)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_UPDATE, &ctx, lifecycle::update)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_ARCHIVE, &ctx, lifecycle::archive)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_UNARCHIVE, &ctx, lifecycle::unarchive)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_DELETE, &ctx, lifecycle::delete)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_FORK, &ctx, lifecycle::fork)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_COMPACT, &ctx, lifecycle::compact)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_ROLLBACK, &ctx, lifecycle::rollback)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_RESUME, &ctx, lifecycle::resume)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_REVIEW, &ctx, lifecycle::review)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SESSION_TERMINALS_CLEAN, &ctx, lifecycle::clean_terminals)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::IDEMPOTENCY_BEGIN, &ctx, idempotency::begin)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::IDEMPOTENCY_COMPLETE,
+        &ctx,
+        idempotency::complete,
+    )
+    .await
+    .map_err(e)?;
+
+    // Controls and settings (S5).
+    spawn_endpoint(&group, t, verb::CONTROLS_DEFAULTS_GET, &ctx, controls::get_defaults)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::CONTROLS_DEFAULTS_SET, &ctx, controls::set_defaults)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::CONTROLS_GET, &ctx, controls::get)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::CONTROLS_SET, &ctx, controls::set)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SETTINGS_LIST, &ctx, controls::settings::list)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SETTINGS_GET, &ctx, controls::settings::get)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SETTINGS_SET, &ctx, controls::settings::set)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SETTINGS_MERGE, &ctx, controls::settings::merge)
+        .await
+        .map_err(e)?;
+    spawn_endpoint(&group, t, verb::SETTINGS_UNSET, &ctx, controls::settings::unset)
+        .await
+        .map_err(e)?;
 
     consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
     let _ = svc.stop().await;
     tasks.abort_all();
+    bus.close().await;
     Ok(())
 }

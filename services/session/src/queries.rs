@@ -1,12 +1,15 @@
 //! Reads: session rows, pages of sessions, and transcript snapshots.
 
 use chrono::{DateTime, Utc};
-use cm_schemas::session::{ItemRecord, SessionInfo, SessionPage, SessionSnapshot, TurnRecord};
+use cm_schemas::session::{
+    ArchivedFilter, ItemRecord, ListSessions, SessionInfo, SessionPage, SessionSnapshot, TurnRecord,
+};
 use tokio_postgres::{GenericClient, Row};
 
-const SESSION_COLUMNS: &str = "id, title, cwd, model, status, created_at, updated_at, last_seq";
+pub const SESSION_COLUMNS: &str =
+    "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived";
 
-fn session_from(row: &Row) -> SessionInfo {
+pub fn session_from(row: &Row) -> SessionInfo {
     SessionInfo {
         id: row.get("id"),
         title: row.get("title"),
@@ -15,6 +18,8 @@ fn session_from(row: &Row) -> SessionInfo {
         status: row.get("status"),
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        project_id: row.get("project_id"),
+        archived: row.get("archived"),
     }
 }
 
@@ -24,39 +29,50 @@ pub async fn session(
 ) -> Result<Option<(SessionInfo, u64)>, tokio_postgres::Error> {
     let row = db
         .query_opt(
-            &format!("SELECT {SESSION_COLUMNS} FROM session.sessions WHERE id = $1"),
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM session.sessions WHERE id = $1 AND deleted_at IS NULL"
+            ),
             &[&id],
         )
         .await?;
     Ok(row.map(|r| (session_from(&r), r.get::<_, i64>("last_seq") as u64)))
 }
 
-/// Newest first. The cursor is the last row's `created_at` and id.
+/// Newest first, filtered. The cursor is the last row's `created_at` and id, so a page stays
+/// stable while sessions are added.
 pub async fn page(
     db: &impl GenericClient,
-    limit: u32,
+    req: &ListSessions,
     cursor: Option<(DateTime<Utc>, String)>,
 ) -> Result<SessionPage, tokio_postgres::Error> {
-    let limit = i64::from(limit.clamp(1, 200));
-    let rows = match &cursor {
-        Some((at, id)) => {
-            db.query(
-                &format!(
-                    "SELECT {SESSION_COLUMNS} FROM session.sessions WHERE (created_at, id) < ($1, $2)
-                     ORDER BY created_at DESC, id DESC LIMIT $3"
-                ),
-                &[at, id, &(limit + 1)],
-            )
-            .await?
-        }
-        None => {
-            db.query(
-                &format!("SELECT {SESSION_COLUMNS} FROM session.sessions ORDER BY created_at DESC, id DESC LIMIT $1"),
-                &[&(limit + 1)],
-            )
-            .await?
-        }
+    let limit = i64::from(req.limit.unwrap_or(50).clamp(1, 200));
+    let archived = match req.archived {
+        ArchivedFilter::Exclude => Some(false),
+        ArchivedFilter::Only => Some(true),
+        ArchivedFilter::All => None,
     };
+    let (at, after_id) = cursor.unzip();
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {SESSION_COLUMNS} FROM session.sessions
+                 WHERE deleted_at IS NULL
+                   AND ($1::text IS NULL OR project_id = $1)
+                   AND (NOT $2 OR project_id IS NULL)
+                   AND ($3::boolean IS NULL OR archived = $3)
+                   AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::text))
+                 ORDER BY created_at DESC, id DESC LIMIT $6"
+            ),
+            &[
+                &req.project_id,
+                &req.unassigned,
+                &archived,
+                &at,
+                &after_id,
+                &(limit + 1),
+            ],
+        )
+        .await?;
     let mut sessions: Vec<SessionInfo> = rows.iter().map(session_from).collect();
     let next_cursor = if sessions.len() as i64 > limit {
         sessions.truncate(limit as usize);

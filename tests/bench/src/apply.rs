@@ -1,7 +1,10 @@
 //! Scenario `apply`: how fast published events reach Postgres.
 //!
-//! Baseline: raw Postgres on the same server — one transaction per row (`BEGIN`, one `INSERT` of
-//! the event's JSON into a scratch table, `COMMIT`), one at a time, over one connection.
+//! Baselines, both measured here: raw Postgres on the same server — one transaction per row
+//! (`BEGIN`, one prepared `INSERT` of the event's JSON into a scratch table, `COMMIT`), one at a
+//! time, over one connection; and raw JetStream — a do-nothing consumer configured like the
+//! session service's ([`crate::consume`]). Their sum is a third row: the floor of
+//! "consume one, write one transaction, ack, next".
 //! System: `item.delta` events of one session are published to `CM_EVENTS` (64 in flight, so
 //! publishing is not the bottleneck) and the clock stops when `GET /api/sessions/{id}` reports
 //! a `seq` at or past the last published sequence. The snapshot is polled every
@@ -14,11 +17,11 @@ use anyhow::Context;
 use cm_e2e::TestStack;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::events;
 use crate::report::{Row, Unit};
 use crate::stats::{median, per_event_ms};
+use crate::{consume, events};
 
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 const WINDOW: usize = 64;
 const POLL: Duration = Duration::from_millis(20);
 const SCENARIO: &str = "apply";
@@ -41,27 +44,27 @@ pub async fn run(
         .await?;
     let mut next_row = 0i64;
 
-    for _ in 0..warmup_rounds {
-        raw_round(&mut pg, &payload, &mut next_row, n / 5).await?;
-    }
-    let mut base = Vec::new();
-    for _ in 0..ROUNDS {
-        let t = raw_round(&mut pg, &payload, &mut next_row, n).await?;
-        base.push(per_event_ms(n, t));
-    }
-
     let bus = stack.bus().await?;
+    let bytes = bytes::Bytes::from(serde_json::to_vec(&events::delta(&sid, "sample", 0))?);
     for w in 0..warmup_rounds {
+        raw_round(&mut pg, &payload, &mut next_row, n / 5).await?;
+        consume::round(bus.jetstream(), bytes.clone(), n / 5).await?;
         system_round(stack, &bus, &sid, &format!("warm-{w}"), n / 5).await?;
     }
-    let (mut sys, mut halves) = (Vec::new(), Vec::new());
+    // The three alternate round by round, so they see the same background load.
+    let (mut base, mut floor, mut sys, mut halves) = (vec![], vec![], vec![], vec![]);
     for r in 0..ROUNDS {
+        let t = raw_round(&mut pg, &payload, &mut next_row, n).await?;
+        base.push(per_event_ms(n, t));
+        let t = consume::round(bus.jetstream(), bytes.clone(), n).await?;
+        floor.push(per_event_ms(n, t));
         let round = system_round(stack, &bus, &sid, &format!("item-{r}"), n).await?;
         sys.push(per_event_ms(n, round.total));
         halves.push(round.second_half_ratio);
     }
 
-    let (b, s) = (median(&base), median(&sys));
+    let (b, c, s) = (median(&base), median(&floor), median(&sys));
+    let n = ROUNDS * n;
     let mut notes = Vec::new();
     let h = median(&halves);
     if h > 1.3 {
@@ -72,14 +75,23 @@ pub async fn run(
     }
     Ok((
         vec![
-            Row::new(SCENARIO, "time per event", Unit::Ms, b, s, ROUNDS * n),
+            Row::new(SCENARIO, "per event vs raw PG tx", Unit::Ms, b, s, n),
+            Row::new(SCENARIO, "per event vs raw JS consume", Unit::Ms, c, s, n),
             Row::new(
                 SCENARIO,
-                "throughput",
+                "per event vs PG tx + JS consume",
+                Unit::Ms,
+                b + c,
+                s,
+                n,
+            ),
+            Row::new(
+                SCENARIO,
+                "throughput vs raw PG tx",
                 Unit::PerSec,
                 1e3 / b,
                 1e3 / s,
-                ROUNDS * n,
+                n,
             ),
         ],
         notes,

@@ -18,7 +18,7 @@ pub enum Scenario {
 )]
 pub struct Args {
     /// Measured turns per side in the `turn` and `fanout` scenarios.
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = 50)]
     pub iterations: usize,
     /// Unmeasured turns (or rounds of events) before each measured side.
     #[arg(long, default_value_t = 3)]
@@ -26,8 +26,8 @@ pub struct Args {
     /// Events per side in the `publish` scenario.
     #[arg(long, default_value_t = 2000)]
     pub events: usize,
-    /// Events per round in the `apply` scenario (three rounds per side).
-    #[arg(long, default_value_t = 500)]
+    /// Events per round in the `apply` scenario (five rounds per side).
+    #[arg(long, default_value_t = 400)]
     pub apply_events: usize,
     /// Concurrent SSE clients in the `fanout` scenario (compared with one client).
     #[arg(long, default_value_t = 20)]

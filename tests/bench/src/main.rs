@@ -21,12 +21,14 @@
 mod apply;
 mod appserver;
 mod cli;
+mod consume;
 mod events;
 mod fanout;
 mod publish;
 mod report;
 mod run;
 mod script;
+mod settle;
 mod stats;
 mod turn;
 

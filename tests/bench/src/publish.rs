@@ -23,7 +23,9 @@ use crate::stats::{Summary, median, rate};
 /// Publishes in flight in the throughput phase.
 const WINDOW: usize = 64;
 /// Alternating rounds per side in the latency phase.
-const ROUNDS: usize = 4;
+const ROUNDS: usize = 10;
+/// Alternating rounds of `n` events per side in the throughput phase.
+const THROUGHPUT_ROUNDS: usize = 5;
 const SCENARIO: &str = "publish";
 
 pub async fn run(n: usize, warmup_rounds: usize) -> anyhow::Result<Vec<Row>> {
@@ -50,7 +52,7 @@ pub async fn run(n: usize, warmup_rounds: usize) -> anyhow::Result<Vec<Row>> {
     let (b, s) = (Summary::of(&base), Summary::of(&sys));
 
     let (mut base_rate, mut sys_rate) = (Vec::new(), Vec::new());
-    for _ in 0..2 {
+    for _ in 0..THROUGHPUT_ROUNDS {
         let batch = events::raw(&events::deltas(sid, "b", n))?;
         let t = Instant::now();
         futures::stream::iter(batch)

@@ -68,10 +68,15 @@ pub struct Machine {
     pub cores: usize,
     pub cpu: String,
     pub date: String,
+    /// One-minute load average when the run started and when it ended: other work on the
+    /// machine shows here (the ratios are robust to it, the absolute numbers are not).
+    pub load_start: f64,
+    pub load_end: f64,
 }
 
 impl Machine {
-    pub fn detect() -> Self {
+    /// The machine now; `load_start` is the load average taken when the run began.
+    pub fn detect(load_start: f64) -> Self {
         let cpu = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
             .and_then(|s| {
@@ -85,8 +90,18 @@ impl Machine {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cpu,
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            load_start,
+            load_end: load_avg(),
         }
     }
+}
+
+/// The one-minute load average (0 where `/proc/loadavg` is missing).
+pub fn load_avg() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Everything one run produced.
@@ -141,10 +156,12 @@ impl Report {
     pub fn text(&self) -> String {
         let m = &self.machine;
         let mut out = format!(
-            "cm-bench — {} cores, {} — {}\n\n{}",
+            "cm-bench — {} cores, {} — {} — load average {:.2} → {:.2}\n\n{}",
             m.cores,
             m.cpu,
             m.date,
+            m.load_start,
+            m.load_end,
             self.table()
         );
         for n in &self.notes {
@@ -187,7 +204,7 @@ mod tests {
     #[test]
     fn the_table_has_a_header_a_rule_and_one_line_per_row() {
         let report = Report {
-            machine: Machine::detect(),
+            machine: Machine::detect(0.0),
             rows: vec![Row::new("publish", "latency", Unit::Ms, 0.5, 0.6, 10)],
             notes: vec![],
         };

@@ -10,11 +10,12 @@ use std::time::Instant;
 use cm_e2e::TestStack;
 
 use crate::cli::{Args, Scenario};
-use crate::report::{Machine, Report};
+use crate::report::{Machine, Report, load_avg};
 use crate::{apply, fanout, publish, script, turn};
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let started = Instant::now();
+    let load_start = load_avg();
     let mut rows = Vec::new();
     let mut notes = Vec::new();
     if args.wants(Scenario::Publish) {
@@ -42,7 +43,7 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
     }
     progress(started, "done");
     Ok(Report {
-        machine: Machine::detect(),
+        machine: Machine::detect(load_start),
         rows,
         notes,
     })

@@ -4,8 +4,10 @@
 //! its own `CODEX_HOME` pointed at the stack's scripted model: `turn/start`, then read until
 //! `turn/completed`. System: `POST /api/sessions/{id}/messages`, then the session's SSE stream
 //! (opened once, before the first turn) until `turn.completed` — gateway → session → bridge →
-//! app-server and back through JetStream. Same script, same prompt; turns one after the other.
-//! Also the time to the first text delta (`item/agentMessage/delta` vs SSE `item.delta`).
+//! app-server and back through JetStream. Same script, same prompt. The two alternate turn by
+//! turn, so both see the same background load; after each system turn the session service is
+//! left to apply it (untimed) before the next baseline turn. Also the time to the first text
+//! delta (`item/agentMessage/delta` vs SSE `item.delta`).
 
 use std::time::{Duration, Instant};
 
@@ -19,33 +21,46 @@ use futures::StreamExt;
 use crate::appserver::{Direct, TurnTiming};
 use crate::report::{Row, Unit};
 use crate::script::{APP_SERVER_ARGS, PROMPT};
+use crate::settle;
 use crate::stats::Summary;
 
 const SCENARIO: &str = "turn";
 const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub async fn run(stack: &TestStack, iterations: usize, warmup: usize) -> anyhow::Result<Vec<Row>> {
-    let (base_done, base_first) = baseline(stack, iterations, warmup).await?;
-    let (sys_done, sys_first) = system(&stack.api, iterations, warmup).await?;
-    let (b, s) = (Summary::of(&base_done), Summary::of(&sys_done));
-    let (bf, sf) = (Summary::of(&base_first), Summary::of(&sys_first));
+    let bin = cm_test_support::codex_bin()
+        .context("codex binary not found: run scripts/install-deps.sh or set CODEX_BIN")?;
+    let home = CodexHome::create(&stack.mock.base_url())?;
+    let cwd = tempfile::tempdir()?;
+    let mut direct = Direct::start(&bin, &APP_SERVER_ARGS, home.envs()).await?;
+    let thread = direct.thread_start(cwd.path()).await?;
+
+    let api = &stack.api;
+    let sid = api.create_session().await?;
+    let mut sse = api.events(&sid, None).await?;
+
+    let (mut base, mut sys) = (Samples::default(), Samples::default());
+    for i in 0..warmup + iterations {
+        let b = direct.turn(&thread, PROMPT).await?;
+        let (s, seq) = system_turn(api, &sid, &mut sse).await?;
+        settle::applied(api, &sid, seq).await?;
+        if i >= warmup {
+            base.record(b);
+            sys.record(s);
+        }
+    }
+    let (b, s) = (Summary::of(&base.completed), Summary::of(&sys.completed));
+    let (bf, sf) = (Summary::of(&base.first), Summary::of(&sys.first));
     Ok(vec![
         Row::new(
             SCENARIO,
-            "turn latency median",
+            "latency median",
             Unit::Ms,
             b.median_ms,
             s.median_ms,
             b.n,
         ),
-        Row::new(
-            SCENARIO,
-            "turn latency p90",
-            Unit::Ms,
-            b.p90_ms,
-            s.p90_ms,
-            b.n,
-        ),
+        Row::new(SCENARIO, "latency p90", Unit::Ms, b.p90_ms, s.p90_ms, b.n),
         Row::new(
             SCENARIO,
             "first delta median",
@@ -57,46 +72,27 @@ pub async fn run(stack: &TestStack, iterations: usize, warmup: usize) -> anyhow:
     ])
 }
 
-type Samples = (Vec<Duration>, Vec<Duration>);
-
-fn record(out: &mut Samples, t: TurnTiming) {
-    out.0.push(t.completed);
-    out.1.push(t.first_delta);
+#[derive(Default)]
+struct Samples {
+    completed: Vec<Duration>,
+    first: Vec<Duration>,
 }
 
-async fn baseline(stack: &TestStack, iterations: usize, warmup: usize) -> anyhow::Result<Samples> {
-    let bin = cm_test_support::codex_bin()
-        .context("codex binary not found: run scripts/install-deps.sh or set CODEX_BIN")?;
-    let home = CodexHome::create(&stack.mock.base_url())?;
-    let cwd = tempfile::tempdir()?;
-    let mut direct = Direct::start(&bin, &APP_SERVER_ARGS, home.envs()).await?;
-    let thread = direct.thread_start(cwd.path()).await?;
-    let mut out = Samples::default();
-    for i in 0..warmup + iterations {
-        let t = direct.turn(&thread, PROMPT).await?;
-        if i >= warmup {
-            record(&mut out, t);
-        }
+impl Samples {
+    fn record(&mut self, t: TurnTiming) {
+        self.completed.push(t.completed);
+        self.first.push(t.first_delta);
     }
-    Ok(out)
-}
-
-async fn system(api: &Api, iterations: usize, warmup: usize) -> anyhow::Result<Samples> {
-    let sid = api.create_session().await?;
-    let mut sse = api.events(&sid, None).await?;
-    let mut out = Samples::default();
-    for i in 0..warmup + iterations {
-        let t = system_turn(api, &sid, &mut sse).await?;
-        if i >= warmup {
-            record(&mut out, t);
-        }
-    }
-    Ok(out)
 }
 
 /// Sends the prompt and reads the stream concurrently, so the first delta is timed when it
-/// arrives even if that is before the POST is answered.
-async fn system_turn(api: &Api, sid: &str, sse: &mut SseStream) -> anyhow::Result<TurnTiming> {
+/// arrives even if that is before the POST is answered. Returns the timing and the sequence
+/// of `turn.completed`.
+async fn system_turn(
+    api: &Api,
+    sid: &str,
+    sse: &mut SseStream,
+) -> anyhow::Result<(TurnTiming, u64)> {
     let t = Instant::now();
     let read = async {
         let mut first_delta = None;
@@ -119,16 +115,16 @@ async fn system_turn(api: &Api, sid: &str, sse: &mut SseStream) -> anyhow::Resul
                         first_delta: first_delta.unwrap_or(completed),
                         completed,
                     };
-                    return Ok((turn_id, timing));
+                    return Ok((turn_id, timing, ev.seq));
                 }
                 _ => {}
             }
         }
     };
-    let (sent, (done, timing)) = tokio::try_join!(api.send(sid, PROMPT), read)?;
+    let (sent, (done, timing, seq)) = tokio::try_join!(api.send(sid, PROMPT), read)?;
     anyhow::ensure!(
         sent == done,
         "turn {done} completed while {sent} was awaited"
     );
-    Ok(timing)
+    Ok((timing, seq))
 }

@@ -30,7 +30,10 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let session = state
         .command::<_, SessionPage>(
             &subjects::command(prefix::SESSION, verb::SESSION_LIST),
-            &ListSessions { limit: Some(1), ..Default::default() },
+            &ListSessions {
+                limit: Some(1),
+                ..Default::default()
+            },
         )
         .await;
     let runtime = state

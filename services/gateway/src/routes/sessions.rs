@@ -4,7 +4,6 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use cm_schemas::BusError;
 use cm_schemas::session::{
     CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
     SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
@@ -16,11 +15,9 @@ use serde::Deserialize;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Turns axum's body rejection into our validation error, naming the problem.
+/// Turns axum's body rejection into our error (validation naming the field, or 413).
 pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    payload
-        .map(|Json(v)| v)
-        .map_err(|e| ApiError(BusError::validation("body", e.body_text())))
+    payload.map(|Json(v)| v).map_err(ApiError::from)
 }
 
 fn cmd(v: &str) -> String {

@@ -5,10 +5,16 @@
 mod approvals;
 mod auth;
 mod bus;
+mod controls;
+mod errors;
 mod failures;
+mod idempotency;
+mod lifecycle;
 mod operator;
+mod projects;
 mod resume;
 mod runtime_script;
+mod system;
 mod turn;
 
 use cm_mock_model::Script;

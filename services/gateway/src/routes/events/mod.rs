@@ -1,0 +1,124 @@
+//! Server-Sent Events: `GET /api/sessions/{id}/events` and `GET /api/events`.
+//!
+//! Each SSE `id:` is the event's stream sequence, `event:` its kind and `data:` the event with
+//! `seq`. A client resumes with `Last-Event-ID` (or `?after=SEQ`, e.g. the `seq` of a snapshot)
+//! and receives exactly what came after it: from JetStream while the stream still holds it,
+//! paged from the session service (Postgres) when it is older (`history`), with `event: gap`
+//! where neither has it. `: heartbeat` comments keep idle connections open. Streams are bounded
+//! in number and a client that stops reading is dropped without slowing anyone else (`limits`).
+
+mod global;
+mod history;
+mod limits;
+mod pump;
+mod select;
+mod session;
+
+use std::convert::Infallible;
+
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, KeepAliveStream, Sse};
+use cm_schemas::{BusError, StreamedEvent, subjects};
+use futures::stream::BoxStream;
+use futures::{StreamExt, future};
+use tokio_stream::wrappers::ReceiverStream;
+
+pub use global::global_events;
+pub use limits::{Streams, StreamsConfig};
+pub use session::session_events;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use select::Selection;
+
+pub type EventStream = Sse<KeepAliveStream<BoxStream<'static, Result<SseEvent, Infallible>>>>;
+
+/// Where a stream starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start {
+    /// After this stream sequence (0: from the beginning).
+    After(u64),
+    /// With the next event published.
+    New,
+}
+
+/// `Last-Event-ID` if sent, else `?after=`.
+pub fn resume_point(headers: &HeaderMap, after: Option<u64>) -> Result<Option<u64>, ApiError> {
+    match headers.get("last-event-id") {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(Some)
+            .ok_or_else(|| {
+                ApiError(BusError::validation(
+                    "Last-Event-ID",
+                    "Last-Event-ID must be a stream sequence number",
+                ))
+            }),
+        None => Ok(after),
+    }
+}
+
+/// Opens a stream of `sel` from `start`: takes a subscriber slot (429 when none is free),
+/// fetches the first history page when the start is older than the stream (so an unavailable
+/// history is a 503, not a broken stream), and hands the rest to the stream's task.
+pub async fn open(state: &AppState, sel: Selection, start: Start) -> ApiResult<EventStream> {
+    let permit = state.streams.acquire()?;
+    let unavailable = |e: &dyn std::fmt::Display| {
+        ApiError(BusError::unavailable(
+            "nats",
+            format!("event stream unavailable: {e}"),
+        ))
+    };
+    let stream = state
+        .bus
+        .jetstream()
+        .get_stream(subjects::EVENTS_STREAM)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    let held = &stream.cached_info().state;
+    let (first, last) = (held.first_sequence, held.last_sequence);
+    let cursor = match start {
+        Start::After(seq) => seq,
+        Start::New => last,
+    };
+    let history = if cursor + 1 < first {
+        Some((first, history::page(state, &sel, cursor, first).await?))
+    } else {
+        None
+    };
+    let config = &state.streams.config;
+    let (out, inbox) = limits::channel(config, cursor);
+    tokio::spawn(pump::run(pump::Pump {
+        state: state.clone(),
+        sel,
+        cursor,
+        stream,
+        history,
+        out,
+        permit,
+    }));
+    let last_frame = futures::stream::once(inbox.last).filter_map(|r| future::ready(r.ok()));
+    let body = ReceiverStream::new(inbox.frames)
+        .chain(last_frame)
+        .take_until(state.shutdown.clone().cancelled_owned())
+        .map(Ok)
+        .boxed();
+    Ok(Sse::new(body).keep_alive(
+        KeepAlive::new()
+            .interval(config.keep_alive)
+            .text("heartbeat"),
+    ))
+}
+
+/// `id:` = stream sequence, `event:` = kind, `data:` = the event with `seq`.
+pub fn event_frame(ev: &StreamedEvent) -> Option<SseEvent> {
+    let data = serde_json::to_string(ev).ok()?;
+    Some(
+        SseEvent::default()
+            .id(ev.seq.to_string())
+            .event(ev.event.body.kind())
+            .data(data),
+    )
+}

@@ -1,0 +1,326 @@
+//! Session lifecycle commands: rename and move, archive and unarchive, resume, compact, review,
+//! clean terminals (here); delete (`delete.rs`); fork and rollback (`history.rs`); and how the
+//! consumer applies their events (`apply.rs`).
+//!
+//! A command that involves the runtime calls it first, so a refusal changes nothing here. Then
+//! it updates the session row and publishes the event before committing: the row lock is held
+//! across the publish, so the stream orders one session's changes as Postgres committed them,
+//! and the consumer re-applying an event converges on the same state.
+
+mod apply;
+mod delete;
+mod history;
+
+use std::sync::Arc;
+
+use cm_schemas::lifecycle::{ReviewSession, SessionActionResult, SessionRef, UpdateSession};
+use cm_schemas::session::{SessionInfo, TurnAccepted};
+use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::thread::{RuntimeResult, ThreadCommand, ThreadOp};
+use cm_schemas::{BusError, ErrorCode, Event, EventBody};
+use serde_json::{Value, json};
+use tokio_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
+
+pub use apply::{apply_deleted, apply_rolled_back, apply_updated, is_tombstoned};
+pub use delete::{delete, delete_session};
+pub use history::{fork, rollback};
+
+use crate::commands::Ctx;
+use crate::{db, projects, queries};
+
+const MAX_TITLE: usize = 200;
+
+/// Why `id` is not a live session: `gone` after a delete, `not_found` otherwise.
+pub async fn missing(db: &impl GenericClient, id: &str) -> BusError {
+    let deleted = db
+        .query_opt(
+            "SELECT 1 FROM session.sessions WHERE id = $1 AND deleted_at IS NOT NULL",
+            &[&id],
+        )
+        .await;
+    match deleted {
+        Ok(Some(_)) => BusError::new(ErrorCode::Gone, format!("session {id} was deleted"))
+            .with_details(json!({ "resource": "session", "id": id })),
+        Ok(None) => BusError::not_found("session", id),
+        Err(e) => db::error(e),
+    }
+}
+
+/// The live session, or `not_found` / `gone`.
+pub async fn live(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
+    match queries::session(db, id).await.map_err(db::error)? {
+        Some((session, _)) => Ok(session),
+        None => Err(missing(db, id).await),
+    }
+}
+
+/// A live session whose thread can run: archived ones answer `conflict` (unarchive first).
+pub async fn usable(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
+    let session = live(db, id).await?;
+    if session.archived {
+        return Err(BusError::new(
+            ErrorCode::Conflict,
+            format!("session {id} is archived: unarchive it first"),
+        )
+        .with_details(json!({ "sessionId": id, "reason": "archived" })));
+    }
+    Ok(session)
+}
+
+/// Fails with `conflict` while a turn of the session is running.
+async fn ensure_idle(db: &impl GenericClient, id: &str) -> Result<(), BusError> {
+    let running = db
+        .query_opt(
+            "SELECT id FROM session.turns WHERE session_id = $1 AND status = 'inProgress' LIMIT 1",
+            &[&id],
+        )
+        .await
+        .map_err(db::error)?;
+    match running {
+        Some(row) => Err(BusError::new(
+            ErrorCode::Conflict,
+            "a turn is running: interrupt it or wait for it to end",
+        )
+        .with_details(json!({ "sessionId": id, "turnId": row.get::<_, String>(0) }))),
+        None => Ok(()),
+    }
+}
+
+/// One thread operation through the runtime bridge.
+async fn thread_op(ctx: &Ctx, thread_id: &str, op: ThreadOp) -> Result<Value, BusError> {
+    let reply: RuntimeResult = ctx
+        .bus
+        .request(
+            &subjects::command(prefix::RUNTIME, verb::THREAD_OP),
+            &ThreadCommand {
+                thread_id: thread_id.to_owned(),
+                op,
+            },
+            ctx.runtime_timeout,
+        )
+        .await?;
+    Ok(reply.result)
+}
+
+async fn publish(ctx: &Ctx, event: &Event) -> Result<u64, BusError> {
+    ctx.bus
+        .publish_event(event)
+        .await
+        .map_err(|e| BusError::unavailable("nats", e.to_string()))
+}
+
+/// Publishes `session.updated` with the session's new state and records the event's sequence
+/// in the row (`state_seq`), so the consumer does not apply older changes over it. Call it in
+/// the transaction that wrote the state, while it holds the row.
+pub async fn publish_updated(
+    ctx: &Ctx,
+    db: &impl GenericClient,
+    session: SessionInfo,
+) -> Result<u64, BusError> {
+    let id = session.id.clone();
+    let event = Event::session(&id, EventBody::SessionUpdated { session });
+    let seq = publish(ctx, &event).await?;
+    db.execute(
+        "UPDATE session.sessions SET state_seq = GREATEST(state_seq, $2) WHERE id = $1",
+        &[&id, &(seq as i64)],
+    )
+    .await
+    .map_err(db::error)?;
+    Ok(seq)
+}
+
+/// Applies `set` (an SQL assignment list over `$2…`) to the live session `$1`, publishes
+/// `session.updated`, then commits. With `project`, that project must exist and stays so.
+async fn record_update(
+    ctx: &Ctx,
+    id: &str,
+    project: Option<&str>,
+    set: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<SessionInfo, BusError> {
+    let mut client = ctx.pool.get().await.map_err(db::error)?;
+    let tx = client.transaction().await.map_err(db::error)?;
+    if let Some(project) = project {
+        projects::hold(&*tx, project).await?;
+    }
+    let row = tx
+        .query_opt(
+            &format!(
+                "UPDATE session.sessions SET {set}, updated_at = now()
+                 WHERE id = $1 AND deleted_at IS NULL RETURNING {}",
+                queries::SESSION_COLUMNS
+            ),
+            params,
+        )
+        .await
+        .map_err(db::error)?;
+    let Some(row) = row else {
+        return Err(missing(&*tx, id).await);
+    };
+    let session = queries::session_from(&row);
+    publish_updated(ctx, &*tx, session.clone()).await?;
+    tx.commit().await.map_err(db::error)?;
+    Ok(session)
+}
+
+fn valid_title(title: &str) -> Result<String, BusError> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err(BusError::validation("title", "title must not be empty"));
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(BusError::validation(
+            "title",
+            format!("title is longer than {MAX_TITLE} characters"),
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// Rename (also the thread's name in the runtime) and/or move to a project.
+pub async fn update(ctx: Arc<Ctx>, req: UpdateSession) -> Result<SessionInfo, BusError> {
+    let title = req.title.as_deref().map(valid_title).transpose()?;
+    if let Some(Some(p)) = &req.project_id
+        && p.is_empty()
+    {
+        return Err(BusError::validation(
+            "projectId",
+            "projectId must not be empty (null unassigns)",
+        ));
+    }
+    let id = req.session_id.as_str();
+    let current = {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        live(&**client, id).await?
+    };
+    // An archived thread is not loaded in the runtime; unarchive gives it the title then.
+    if let Some(title) = &title
+        && !current.archived
+        && current.title.as_ref() != Some(title)
+    {
+        let name = title.clone();
+        thread_op(&ctx, id, ThreadOp::Rename { name }).await?;
+    }
+    let project = req.project_id.clone().flatten();
+    record_update(
+        &ctx,
+        id,
+        project.as_deref(),
+        "title = COALESCE($2, title), project_id = CASE WHEN $3 THEN $4 ELSE project_id END",
+        &[&id, &title, &req.project_id.is_some(), &project],
+    )
+    .await
+}
+
+/// Archives the thread and flags the session; archiving an archived session changes nothing.
+pub async fn archive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusError> {
+    let id = req.session_id.as_str();
+    {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        let current = live(&**client, id).await?;
+        if current.archived {
+            return Ok(current);
+        }
+        ensure_idle(&**client, id).await?;
+    }
+    thread_op(&ctx, id, ThreadOp::Archive).await?;
+    record_update(&ctx, id, None, "archived = true", &[&id]).await
+}
+
+/// Unarchives the thread, loads it again (so the next turn finds it), and restores its name.
+pub async fn unarchive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusError> {
+    let id = req.session_id.as_str();
+    let current = {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        live(&**client, id).await?
+    };
+    if !current.archived {
+        return Ok(current);
+    }
+    thread_op(&ctx, id, ThreadOp::Unarchive).await?;
+    thread_op(&ctx, id, ThreadOp::Resume).await?;
+    if let Some(name) = current.title {
+        // The title may have changed while archived; a failure here must not undo the unarchive.
+        if let Err(e) = thread_op(&ctx, id, ThreadOp::Rename { name }).await {
+            tracing::warn!(session.id = %id, error = %e, "could not restore the thread name");
+        }
+    }
+    record_update(&ctx, id, None, "archived = false", &[&id]).await
+}
+
+/// Loads the thread into the runtime (`thread/resume`).
+pub async fn resume(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusError> {
+    let session = {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        usable(&**client, &req.session_id).await?
+    };
+    thread_op(&ctx, &req.session_id, ThreadOp::Resume).await?;
+    Ok(session)
+}
+
+/// Starts a compaction; it runs as a turn whose events follow on the session's stream.
+pub async fn compact(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionActionResult, BusError> {
+    {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        usable(&**client, &req.session_id).await?;
+    }
+    let result = thread_op(&ctx, &req.session_id, ThreadOp::Compact).await?;
+    Ok(SessionActionResult {
+        session_id: req.session_id,
+        result,
+    })
+}
+
+/// Cleans the thread's background terminals (`not_supported` where the runtime lacks it).
+pub async fn clean_terminals(
+    ctx: Arc<Ctx>,
+    req: SessionRef,
+) -> Result<SessionActionResult, BusError> {
+    {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        usable(&**client, &req.session_id).await?;
+    }
+    let result = thread_op(&ctx, &req.session_id, ThreadOp::CleanTerminals).await?;
+    Ok(SessionActionResult {
+        session_id: req.session_id,
+        result,
+    })
+}
+
+/// Starts a review turn on the session's thread (delivered inline).
+pub async fn review(ctx: Arc<Ctx>, req: ReviewSession) -> Result<TurnAccepted, BusError> {
+    let target = req
+        .target
+        .unwrap_or_else(|| json!({ "type": "uncommittedChanges" }));
+    if target.get("type").and_then(Value::as_str).is_none() {
+        return Err(BusError::validation(
+            "target",
+            "target must be an object with a string `type`",
+        ));
+    }
+    {
+        let client = ctx.pool.get().await.map_err(db::error)?;
+        usable(&**client, &req.session_id).await?;
+    }
+    let result = thread_op(&ctx, &req.session_id, ThreadOp::Review { target }).await?;
+    let turn_id = result
+        .pointer("/turn/id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "review/start returned no turn"))?
+        .to_owned();
+    // Recorded now, like a message's turn, so an interrupt right after this answer finds it.
+    let client = ctx.pool.get().await.map_err(db::error)?;
+    client
+        .execute(
+            "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
+             ON CONFLICT (session_id, id) DO NOTHING",
+            &[&req.session_id, &turn_id],
+        )
+        .await
+        .map_err(db::error)?;
+    Ok(TurnAccepted {
+        session_id: req.session_id,
+        turn_id,
+    })
+}
