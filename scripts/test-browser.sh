@@ -2,7 +2,8 @@
 # Browser tests of the built-in web console (services/gateway/assets): builds the binaries,
 # starts a real `codex-manager up --demo` on a temporary data directory and a free port, runs
 # tests/browser (node's test runner, headless Debian Chromium through playwright-core) against
-# it, and always stops the stack with SIGINT. Screenshots go to docs/screenshots/console-*.png.
+# it, and always stops the stack with SIGINT. Screenshots go to docs/screenshots/console-*.png
+# (or $CM_SCREENSHOT_DIR).
 #
 # The runtime bridge inherits `up`'s environment, so the stack runs with the approval policy
 # `untrusted` (a shell command asks first: the approval card) and codex's
@@ -109,7 +110,7 @@ set +e
 (
     cd tests/browser
     CM_BASE_URL="$BASE" CM_TOKEN="$(cat "$DATA/token")" CHROMIUM="$CHROMIUM" \
-        CM_SCREENSHOT_DIR="$ROOT/docs/screenshots" CM_APPROVALS=1 CM_USER_INPUT=1 \
+        CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$ROOT/docs/screenshots}" CM_APPROVALS=1 CM_USER_INPUT=1 \
         node --test --test-reporter=spec console.test.mjs
 ) 2>&1 | tee "$RESULTS"
 status=${PIPESTATUS[0]}

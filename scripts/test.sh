@@ -12,6 +12,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The CLI tests drive the built service binaries.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked --no-fail-fast
-scripts/test-browser.sh
+# Screenshots of test runs go next to the build, not over the ones committed in docs/.
+CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
 scripts/check-compose.sh
 echo "test.sh: all checks passed in $(( $(date +%s) - started )) s"

@@ -112,10 +112,7 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
             "idempotency.CompleteOutcome",
             schema_for!(crate::idempotency::CompleteOutcome),
         ),
-        (
-            "controls.Controls",
-            schema_for!(crate::controls::Controls),
-        ),
+        ("controls.Controls", schema_for!(crate::controls::Controls)),
         (
             "controls.ControlDefaults",
             schema_for!(crate::controls::ControlDefaults),

@@ -168,33 +168,63 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     .map_err(e)?;
 
     // Controls and settings (S5).
-    spawn_endpoint(&group, t, verb::CONTROLS_DEFAULTS_GET, &ctx, controls::get_defaults)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::CONTROLS_DEFAULTS_SET, &ctx, controls::set_defaults)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::CONTROLS_DEFAULTS_GET,
+        &ctx,
+        controls::get_defaults,
+    )
+    .await
+    .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::CONTROLS_DEFAULTS_SET,
+        &ctx,
+        controls::set_defaults,
+    )
+    .await
+    .map_err(e)?;
     spawn_endpoint(&group, t, verb::CONTROLS_GET, &ctx, controls::get)
         .await
         .map_err(e)?;
     spawn_endpoint(&group, t, verb::CONTROLS_SET, &ctx, controls::set)
         .await
         .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SETTINGS_LIST, &ctx, controls::settings::list)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SETTINGS_LIST,
+        &ctx,
+        controls::settings::list,
+    )
+    .await
+    .map_err(e)?;
     spawn_endpoint(&group, t, verb::SETTINGS_GET, &ctx, controls::settings::get)
         .await
         .map_err(e)?;
     spawn_endpoint(&group, t, verb::SETTINGS_SET, &ctx, controls::settings::set)
         .await
         .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SETTINGS_MERGE, &ctx, controls::settings::merge)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SETTINGS_UNSET, &ctx, controls::settings::unset)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SETTINGS_MERGE,
+        &ctx,
+        controls::settings::merge,
+    )
+    .await
+    .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SETTINGS_UNSET,
+        &ctx,
+        controls::settings::unset,
+    )
+    .await
+    .map_err(e)?;
 
     consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
     let _ = svc.stop().await;

@@ -43,6 +43,7 @@ pub struct TestStack {
     token: String,
     running: HashMap<Service, Running>,
     bridge_hook: Box<dyn Fn(&mut cm_runtime_bridge::Config) + Send + Sync>,
+    gateway_hook: Box<dyn Fn(&mut cm_gateway::Config) + Send + Sync>,
 }
 
 impl TestStack {
@@ -56,6 +57,23 @@ impl TestStack {
     pub async fn start_with(
         script: Script,
         bridge: impl Fn(&mut cm_runtime_bridge::Config) + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
+        Self::start_with_hooks(script, bridge, |_| {}).await
+    }
+
+    /// The stack with a gateway configuration hook (stream limits, heartbeats), applied again on
+    /// every restart of the gateway.
+    pub async fn start_with_gateway(
+        script: Script,
+        gateway: impl Fn(&mut cm_gateway::Config) + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
+        Self::start_with_hooks(script, |_| {}, gateway).await
+    }
+
+    async fn start_with_hooks(
+        script: Script,
+        bridge: impl Fn(&mut cm_runtime_bridge::Config) + Send + Sync + 'static,
+        gateway: impl Fn(&mut cm_gateway::Config) + Send + Sync + 'static,
     ) -> anyhow::Result<Self> {
         cm_test_support::init_tracing();
         let (nats, pg) = tokio::try_join!(NatsServer::start(), Postgres::start())?;
@@ -81,6 +99,7 @@ impl TestStack {
             token,
             running: HashMap::new(),
             bridge_hook: Box::new(bridge),
+            gateway_hook: Box::new(gateway),
         };
         for svc in [
             Service::Session,
@@ -159,7 +178,8 @@ impl TestStack {
                 tokio::spawn(async move { cm_runtime_bridge::run(cfg, bus, t).await })
             }
             Service::Gateway => {
-                let cfg = cm_gateway::Config::new(self.token.clone());
+                let mut cfg = cm_gateway::Config::new(self.token.clone());
+                (self.gateway_hook)(&mut cfg);
                 let addr = self.gateway_addr;
                 // The old listener may take a moment to be released after a restart.
                 let listener = cm_test_support::wait_for(

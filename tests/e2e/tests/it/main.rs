@@ -14,6 +14,7 @@ mod operator;
 mod projects;
 mod resume;
 mod runtime_script;
+mod streams;
 mod system;
 mod turn;
 
