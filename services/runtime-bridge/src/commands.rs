@@ -157,8 +157,10 @@ fn apply_overrides(params: &mut Value, o: &TurnOverrides) -> Result<(), BusError
     }
     let network = o.network_access.unwrap_or(false);
     match o.sandbox.as_deref() {
+        // Network access alone would need a sandbox type; choosing one here could widen a
+        // read-only thread, so it only applies together with `sandbox`.
         None if o.network_access.is_some() => {
-            params["sandboxPolicy"] = json!({ "type": "workspaceWrite", "networkAccess": network });
+            tracing::warn!("networkAccess without sandbox ignored for this turn");
         }
         None => {}
         Some("read-only") => {
