@@ -1,20 +1,21 @@
-//! Session lifecycle commands: rename and move, archive and unarchive, resume, compact, review,
-//! clean terminals (here); delete (`delete.rs`); fork and rollback (`history.rs`); and how the
-//! consumer applies their events (`apply.rs`).
+//! Session lifecycle commands: rename and move, archive and unarchive (here); resume, compact,
+//! review, clean terminals (`actions.rs`); delete (`delete.rs`); fork and rollback
+//! (`history.rs`); and how the consumer applies their events (`apply.rs`).
 //!
 //! A command that involves the runtime calls it first, so a refusal changes nothing here. Then
 //! it updates the session row and publishes the event before committing: the row lock is held
 //! across the publish, so the stream orders one session's changes as Postgres committed them,
 //! and the consumer re-applying an event converges on the same state.
 
+mod actions;
 mod apply;
 mod delete;
 mod history;
 
 use std::sync::Arc;
 
-use cm_schemas::lifecycle::{ReviewSession, SessionActionResult, SessionRef, UpdateSession};
-use cm_schemas::session::{SessionInfo, TurnAccepted};
+use cm_schemas::lifecycle::{SessionRef, UpdateSession};
+use cm_schemas::session::SessionInfo;
 use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::{RuntimeResult, ThreadCommand, ThreadOp};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
+pub use actions::{clean_terminals, compact, resume, review};
 pub use apply::{apply_deleted, apply_rolled_back, apply_updated, is_tombstoned};
 pub use delete::{delete, delete_session};
 pub use history::{fork, rollback};
@@ -110,6 +112,19 @@ async fn publish(ctx: &Ctx, event: &Event) -> Result<u64, BusError> {
         .map_err(|e| BusError::unavailable("nats", e.to_string()))
 }
 
+/// A runtime refusal saying the operation's effect is already there (`needle` in its message)
+/// counts as success, so a retry after a half-done attempt completes it.
+fn already(result: Result<Value, BusError>, needle: &str) -> Result<(), BusError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(e) if e.code == ErrorCode::RuntimeError && e.message.contains(needle) => {
+            tracing::info!(reason = %e.message, "runtime state already as wanted");
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Publishes `session.updated` with the session's new state and records the event's sequence
 /// in the row (`state_seq`), so the consumer does not apply older changes over it. Call it in
 /// the transaction that wrote the state, while it holds the row.
@@ -194,6 +209,9 @@ pub async fn update(ctx: Arc<Ctx>, req: UpdateSession) -> Result<SessionInfo, Bu
         let client = ctx.pool.get().await.map_err(db::error)?;
         live(&**client, id).await?
     };
+    if title.is_none() && req.project_id.is_none() {
+        return Ok(current);
+    }
     // An archived thread is not loaded in the runtime; unarchive gives it the title then.
     if let Some(title) = &title
         && !current.archived
@@ -224,7 +242,11 @@ pub async fn archive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusE
         }
         ensure_idle(&**client, id).await?;
     }
-    thread_op(&ctx, id, ThreadOp::Archive).await?;
+    // "No rollout": an earlier attempt archived it in the runtime but did not get recorded here.
+    already(
+        thread_op(&ctx, id, ThreadOp::Archive).await,
+        "no rollout found",
+    )?;
     record_update(&ctx, id, None, "archived = true", &[&id]).await
 }
 
@@ -238,7 +260,10 @@ pub async fn unarchive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, Bu
     if !current.archived {
         return Ok(current);
     }
-    thread_op(&ctx, id, ThreadOp::Unarchive).await?;
+    already(
+        thread_op(&ctx, id, ThreadOp::Unarchive).await,
+        "no archived rollout found",
+    )?;
     thread_op(&ctx, id, ThreadOp::Resume).await?;
     if let Some(name) = current.title {
         // The title may have changed while archived; a failure here must not undo the unarchive.
@@ -247,80 +272,4 @@ pub async fn unarchive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, Bu
         }
     }
     record_update(&ctx, id, None, "archived = false", &[&id]).await
-}
-
-/// Loads the thread into the runtime (`thread/resume`).
-pub async fn resume(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusError> {
-    let session = {
-        let client = ctx.pool.get().await.map_err(db::error)?;
-        usable(&**client, &req.session_id).await?
-    };
-    thread_op(&ctx, &req.session_id, ThreadOp::Resume).await?;
-    Ok(session)
-}
-
-/// Starts a compaction; it runs as a turn whose events follow on the session's stream.
-pub async fn compact(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionActionResult, BusError> {
-    {
-        let client = ctx.pool.get().await.map_err(db::error)?;
-        usable(&**client, &req.session_id).await?;
-    }
-    let result = thread_op(&ctx, &req.session_id, ThreadOp::Compact).await?;
-    Ok(SessionActionResult {
-        session_id: req.session_id,
-        result,
-    })
-}
-
-/// Cleans the thread's background terminals (`not_supported` where the runtime lacks it).
-pub async fn clean_terminals(
-    ctx: Arc<Ctx>,
-    req: SessionRef,
-) -> Result<SessionActionResult, BusError> {
-    {
-        let client = ctx.pool.get().await.map_err(db::error)?;
-        usable(&**client, &req.session_id).await?;
-    }
-    let result = thread_op(&ctx, &req.session_id, ThreadOp::CleanTerminals).await?;
-    Ok(SessionActionResult {
-        session_id: req.session_id,
-        result,
-    })
-}
-
-/// Starts a review turn on the session's thread (delivered inline).
-pub async fn review(ctx: Arc<Ctx>, req: ReviewSession) -> Result<TurnAccepted, BusError> {
-    let target = req
-        .target
-        .unwrap_or_else(|| json!({ "type": "uncommittedChanges" }));
-    if target.get("type").and_then(Value::as_str).is_none() {
-        return Err(BusError::validation(
-            "target",
-            "target must be an object with a string `type`",
-        ));
-    }
-    {
-        let client = ctx.pool.get().await.map_err(db::error)?;
-        usable(&**client, &req.session_id).await?;
-    }
-    let result = thread_op(&ctx, &req.session_id, ThreadOp::Review { target }).await?;
-    let turn_id = result
-        .pointer("/turn/id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| BusError::new(ErrorCode::RuntimeError, "review/start returned no turn"))?
-        .to_owned();
-    // Recorded now, like a message's turn, so an interrupt right after this answer finds it.
-    let client = ctx.pool.get().await.map_err(db::error)?;
-    client
-        .execute(
-            "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
-             ON CONFLICT (session_id, id) DO NOTHING",
-            &[&req.session_id, &turn_id],
-        )
-        .await
-        .map_err(db::error)?;
-    Ok(TurnAccepted {
-        session_id: req.session_id,
-        turn_id,
-    })
 }

@@ -38,7 +38,10 @@ impl Selection {
 
     pub fn matches(&self, event: &Event) -> bool {
         self.scope.is_none_or(|s| s == event.scope)
-            && self.scope_id.as_ref().is_none_or(|id| *id == event.scope_id)
+            && self
+                .scope_id
+                .as_ref()
+                .is_none_or(|id| *id == event.scope_id)
             && (self.kinds.is_empty()
                 || self.kinds.iter().any(|k| match k {
                     KindPattern::Exact(k) => k == event.body.kind(),
@@ -102,7 +105,9 @@ pub fn parse_kinds(s: &str) -> Result<Vec<KindPattern>, BusError> {
         if !valid {
             return Err(BusError::validation(
                 "kind",
-                format!("invalid kind {part:?}: a kind such as item.delta or a prefix such as item.*"),
+                format!(
+                    "invalid kind {part:?}: a kind such as item.delta or a prefix such as item.*"
+                ),
             ));
         }
         kinds.push(if prefix {
@@ -154,7 +159,12 @@ mod tests {
 
     #[test]
     fn kinds_filter_in_the_gateway_too() {
-        let delta = Event::session("s1", EventBody::TurnStarted { turn_id: "t".into() });
+        let delta = Event::session(
+            "s1",
+            EventBody::TurnStarted {
+                turn_id: "t".into(),
+            },
+        );
         assert!(sel(None, None, "turn.*").matches(&delta));
         assert!(sel(None, None, "item.delta, turn.started").matches(&delta));
         assert!(!sel(None, None, "item.*").matches(&delta));
