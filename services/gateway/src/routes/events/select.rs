@@ -85,11 +85,19 @@ pub fn check_id(field: &str, id: &str) -> Result<String, BusError> {
     }
 }
 
+const MAX_KINDS: usize = 32;
+
 /// `kind=item.delta`, `kind=item.*` (a prefix; also `item.>`), several separated by commas;
 /// `*` alone means every kind.
 pub fn parse_kinds(s: &str) -> Result<Vec<KindPattern>, BusError> {
     let mut kinds = Vec::new();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if kinds.len() == MAX_KINDS {
+            return Err(BusError::validation(
+                "kind",
+                format!("at most {MAX_KINDS} kinds"),
+            ));
+        }
         if part == "*" || part == ">" {
             return Ok(Vec::new());
         }
