@@ -144,7 +144,13 @@ pub fn init(
 pub fn init_in_memory(
     service_name: &'static str,
     filter: &str,
-) -> Result<(TelemetryGuard, opentelemetry_sdk::trace::InMemorySpanExporter), TelemetryError> {
+) -> Result<
+    (
+        TelemetryGuard,
+        opentelemetry_sdk::trace::InMemorySpanExporter,
+    ),
+    TelemetryError,
+> {
     if INITIALIZED
         .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
         .is_err()

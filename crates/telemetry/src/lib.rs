@@ -29,9 +29,9 @@
 mod init;
 mod propagation;
 
-pub use init::{TelemetryGuard, init};
 #[cfg(feature = "testing")]
 pub use init::init_in_memory;
+pub use init::{TelemetryGuard, init};
 pub use propagation::{
     extract, extract_http, inject_current, inject_current_http, set_parent_from,
     set_parent_from_http,

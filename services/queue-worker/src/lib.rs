@@ -52,7 +52,10 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         .endpoint(verb::QUEUE_STATS)
         .await
         .map_err(|e| anyhow::anyhow!("endpoint: {e}"))?;
-    let ctx = Arc::new(Ctx { bus: bus.clone(), pool });
+    let ctx = Arc::new(Ctx {
+        bus: bus.clone(),
+        pool,
+    });
     let task = tokio::spawn(serve_endpoint(stats, move |_: Empty| stats_of(ctx.clone())));
     shutdown.cancelled().await;
     task.abort();

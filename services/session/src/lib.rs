@@ -118,21 +118,39 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     spawn_endpoint(&group, t, verb::PROJECT_DELETE, &ctx, projects::delete)
         .await
         .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_MOVE_SESSIONS, &ctx, projects::move_sessions)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_DELETE_SESSIONS, &ctx, projects::delete_sessions)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::PROJECT_MOVE_SESSIONS,
+        &ctx,
+        projects::move_sessions,
+    )
+    .await
+    .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::PROJECT_DELETE_SESSIONS,
+        &ctx,
+        projects::delete_sessions,
+    )
+    .await
+    .map_err(e)?;
     spawn_endpoint(&group, t, verb::SESSION_UPDATE, &ctx, lifecycle::update)
         .await
         .map_err(e)?;
     spawn_endpoint(&group, t, verb::SESSION_ARCHIVE, &ctx, lifecycle::archive)
         .await
         .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_UNARCHIVE, &ctx, lifecycle::unarchive)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SESSION_UNARCHIVE,
+        &ctx,
+        lifecycle::unarchive,
+    )
+    .await
+    .map_err(e)?;
     spawn_endpoint(&group, t, verb::SESSION_DELETE, &ctx, lifecycle::delete)
         .await
         .map_err(e)?;
@@ -151,9 +169,15 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     spawn_endpoint(&group, t, verb::SESSION_REVIEW, &ctx, lifecycle::review)
         .await
         .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_TERMINALS_CLEAN, &ctx, lifecycle::clean_terminals)
-        .await
-        .map_err(e)?;
+    spawn_endpoint(
+        &group,
+        t,
+        verb::SESSION_TERMINALS_CLEAN,
+        &ctx,
+        lifecycle::clean_terminals,
+    )
+    .await
+    .map_err(e)?;
     spawn_endpoint(&group, t, verb::IDEMPOTENCY_BEGIN, &ctx, idempotency::begin)
         .await
         .map_err(e)?;

@@ -44,13 +44,18 @@ async fn a_message_is_one_trace_from_http_to_the_runtime() {
                     let subject = s
                         .attributes
                         .iter()
-                        .find(|kv| kv.key.as_str() == "messaging.destination" || kv.key.as_str() == "rpc.method")
+                        .find(|kv| {
+                            kv.key.as_str() == "messaging.destination"
+                                || kv.key.as_str() == "rpc.method"
+                        })
                         .map(|kv| kv.value.to_string())
                         .unwrap_or_default();
                     format!("{} {subject}", s.name)
                 })
                 .collect();
-            let complete = wanted.iter().all(|w| names.iter().any(|n| n.starts_with(w)))
+            let complete = wanted
+                .iter()
+                .all(|w| names.iter().any(|n| n.starts_with(w)))
                 && names.iter().any(|n| n.contains("cm.v1.session.turn.start"))
                 && names.iter().any(|n| n.contains("cm.v1.runtime.turn.start"))
                 && names.iter().any(|n| n.contains("turn/start"));

@@ -158,7 +158,9 @@ impl AppServer {
     ) -> Result<Value, RpcError> {
         use tracing::Instrument;
         let span = tracing::info_span!("appserver.call", rpc.method = method, otel.kind = "client");
-        self.call_inner(method, params, timeout).instrument(span).await
+        self.call_inner(method, params, timeout)
+            .instrument(span)
+            .await
     }
 
     async fn call_inner(
