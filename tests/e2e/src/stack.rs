@@ -28,6 +28,8 @@ struct Running {
     task: JoinHandle<anyhow::Result<()>>,
     /// The service's own task, for a kill without any shutdown.
     inner: tokio::task::AbortHandle,
+    /// Its NATS connection: a killed process's connection goes away with it.
+    nats: async_nats::Client,
 }
 
 pub struct TestStack {
@@ -141,6 +143,7 @@ impl TestStack {
                 .await
                 .context("connect to nats")?,
         );
+        let nats = bus.client().clone();
         let token = CancellationToken::new();
         let t = token.clone();
         let task = match svc {
@@ -202,7 +205,15 @@ impl TestStack {
             }
             result
         });
-        self.running.insert(svc, Running { token, task, inner });
+        self.running.insert(
+            svc,
+            Running {
+                token,
+                task,
+                inner,
+                nats,
+            },
+        );
         Ok(())
     }
 
@@ -232,6 +243,9 @@ impl TestStack {
         if let Some(r) = self.running.remove(&svc) {
             r.inner.abort();
             let _ = r.task.await;
+            // In-process, tasks the service spawned could keep its connection (and so its
+            // subscriptions) alive; a killed process's connection is gone, so close it.
+            let _ = r.nats.drain().await;
         }
     }
 
