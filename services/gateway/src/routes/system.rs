@@ -228,11 +228,15 @@ fn from_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Map<String, Value>> 
     }
 }
 
+const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// `GET /api/capabilities`: versions, the runtime's capabilities (the operator methods it
 /// answered when probed after `initialize`), and every system route with `capability`: whether
 /// its method is among them (methods with side effects are never probed). Answers 200 while
 /// the runtime is down, with `runtime: null` and `runtimeError`.
 pub async fn capabilities(State(state): State<AppState>) -> Json<Value> {
+    // A status report answers fast, like readiness: a short time-out of its own.
+    let state = AppState { request_timeout: STATUS_TIMEOUT, ..state };
     let status = state
         .command::<_, RuntimeStatus>(&subjects::command(prefix::RUNTIME, verb::STATUS), &Empty {})
         .await;
