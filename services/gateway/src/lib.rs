@@ -126,6 +126,16 @@ pub async fn run(
     let closer = bus.clone();
     let app = app(&cfg, bus, shutdown.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let token = shutdown.clone();
+    // Small SSE frames must leave at once, not wait for the client's delayed ACK (Nagle):
+    // without TCP_NODELAY most deltas of a burst arrived ~40 ms late (docs/benchmarks.md).
+    let listener = {
+        use axum::serve::ListenerExt;
+        listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "TCP_NODELAY not set");
+            }
+        })
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { token.cancelled().await })
         .await?;

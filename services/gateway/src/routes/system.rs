@@ -236,7 +236,10 @@ const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// the runtime is down, with `runtime: null` and `runtimeError`.
 pub async fn capabilities(State(state): State<AppState>) -> Json<Value> {
     // A status report answers fast, like readiness: a short time-out of its own.
-    let state = AppState { request_timeout: STATUS_TIMEOUT, ..state };
+    let state = AppState {
+        request_timeout: STATUS_TIMEOUT,
+        ..state
+    };
     let status = state
         .command::<_, RuntimeStatus>(&subjects::command(prefix::RUNTIME, verb::STATUS), &Empty {})
         .await;
