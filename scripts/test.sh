@@ -11,7 +11,10 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The CLI tests drive the built service binaries.
 cargo build --workspace --bins --locked
-cargo test --workspace --locked --no-fail-fast
+cargo test --workspace --exclude cm-e2e --locked --no-fail-fast
+# Each end-to-end test runs a whole stack (nats-server, Postgres, codex app-server, four
+# services): one at a time, so two stacks never fight over this machine's two cores.
+cargo test -p cm-e2e --locked --no-fail-fast -- --test-threads=1
 # Screenshots of test runs go next to the build, not over the ones committed in docs/.
 CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
 scripts/check-compose.sh
