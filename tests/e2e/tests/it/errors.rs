@@ -32,16 +32,22 @@ async fn error_of(resp: reqwest::Response) -> (u16, Value) {
 async fn stop_and_wait(stack: &mut TestStack, svc: Service, subject: &str) {
     stack.stop_service(svc).await.unwrap();
     let bus = stack.bus().await.unwrap();
-    for _ in 0..50 {
-        let r = bus
-            .request::<_, Value>(subject, &Empty {}, Duration::from_millis(500))
-            .await;
-        if matches!(&r, Err(e) if e.code == ErrorCode::Unavailable) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{subject} still answered after {svc:?} stopped");
+    cm_test_support::wait_for(
+        "the stopped service to stop answering",
+        Duration::from_secs(5),
+        || async {
+            let r = bus
+                .request::<_, Value>(subject, &Empty {}, Duration::from_millis(500))
+                .await;
+            anyhow::ensure!(
+                matches!(&r, Err(e) if e.code == ErrorCode::Unavailable),
+                "{subject} still answered after {svc:?} stopped: {r:?}"
+            );
+            Ok(())
+        },
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -102,12 +102,13 @@ async fn a_repeated_post_replays_its_first_answer_and_runs_once() {
     let resent = post_keyed(&stack, &path, key("msg-1"), &msg).await;
     assert_eq!((resent.status, resent.replayed), (202, true));
     assert_eq!(resent.text, sent.text);
-    collect_until(&mut events, Duration::from_secs(30), |e| {
+    let evs = collect_until(&mut events, Duration::from_secs(30), |e| {
         matches!(e.event.body, EventBody::TurnCompleted { .. })
     })
     .await
     .unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The snapshot has applied the turn's end; a second turn would already be recorded.
+    crate::turn::wait_for_seq(&stack, &sid, evs.last().unwrap().seq).await;
     let snapshot = stack
         .api
         .get(&format!("/api/sessions/{sid}"))

@@ -16,19 +16,17 @@ use crate::script;
 
 /// Polls the snapshot until the turn has ended; returns the snapshot.
 pub async fn wait_turn(api: &Api, sid: &str, turn_id: &str) -> Value {
-    for _ in 0..300 {
-        let snap = api.get(&format!("/api/sessions/{sid}")).await.unwrap();
-        let done = snap["turns"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|t| t["id"] == turn_id && t["status"] != "inProgress");
-        if done {
-            return snap;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("turn {turn_id} of {sid} did not end");
+    cm_test_support::wait_for("the turn to end", Duration::from_secs(30), || async {
+        let snap = api.get(&format!("/api/sessions/{sid}")).await?;
+        let done = snap["turns"].as_array().is_some_and(|t| {
+            t.iter()
+                .any(|t| t["id"] == turn_id && t["status"] != "inProgress")
+        });
+        anyhow::ensure!(done, "turn {turn_id} of {sid} still running");
+        Ok(snap)
+    })
+    .await
+    .unwrap()
 }
 
 fn turn_ids(snap: &Value) -> Vec<String> {
@@ -351,15 +349,17 @@ async fn compact_resume_review_and_clean_terminals() {
         .unwrap();
     assert_eq!(status, 202, "{compact}");
     // The compaction runs as a turn of its own.
-    let mut snap = Value::Null;
-    for _ in 0..100 {
-        snap = api.get(&path).await.unwrap();
-        let turns = snap["turns"].as_array().unwrap();
-        if turns.len() == 2 && turns[1]["status"] != "inProgress" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let snap =
+        cm_test_support::wait_for("the compaction turn", Duration::from_secs(10), || async {
+            let snap = api.get(&path).await?;
+            let ended = snap["turns"]
+                .as_array()
+                .is_some_and(|t| t.len() == 2 && t[1]["status"] != "inProgress");
+            anyhow::ensure!(ended, "compaction still running");
+            Ok(snap)
+        })
+        .await
+        .unwrap();
     assert_eq!(
         snap["turns"][1]["items"][0]["itemType"],
         "contextCompaction"
