@@ -51,9 +51,62 @@ impl RequestKind {
         }
     }
 
+    /// The class a client filters by (`?kind=` of the request list).
+    pub fn class(self) -> RequestClass {
+        match self {
+            Self::CommandApproval | Self::FileChangeApproval | Self::PermissionsApproval => {
+                RequestClass::Approval
+            }
+            Self::UserInput | Self::McpElicitation => RequestClass::ToolInput,
+            Self::ToolCall => RequestClass::ToolCall,
+        }
+    }
+
     /// Approvals take a plain decision (`accept`, `decline`...); the others a full response.
     pub fn takes_decision(self) -> bool {
         matches!(self, Self::CommandApproval | Self::FileChangeApproval)
+    }
+}
+
+/// The three classes of pending requests a client tells apart: approvals (command, file change,
+/// permissions), tool input (questions for the user, MCP elicitations) and dynamic tool calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RequestClass {
+    Approval,
+    ToolInput,
+    ToolCall,
+}
+
+impl RequestClass {
+    pub const ALL: [RequestClass; 3] = [Self::Approval, Self::ToolInput, Self::ToolCall];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approval => "approval",
+            Self::ToolInput => "toolInput",
+            Self::ToolCall => "toolCall",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The request kinds of this class, as stored.
+    pub fn kinds(self) -> Vec<&'static str> {
+        [
+            RequestKind::CommandApproval,
+            RequestKind::FileChangeApproval,
+            RequestKind::PermissionsApproval,
+            RequestKind::UserInput,
+            RequestKind::McpElicitation,
+            RequestKind::ToolCall,
+        ]
+        .into_iter()
+        .filter(|k| k.class() == self)
+        .map(RequestKind::as_str)
+        .collect()
     }
 }
 
@@ -107,6 +160,9 @@ pub struct ListRequests {
     /// Only pending ones (default) or all.
     #[serde(default)]
     pub include_resolved: bool,
+    /// Only requests of this class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RequestClass>,
 }
 
 /// `cm.v1.session.request.decide`: the first decision wins; the same one again answers
@@ -139,4 +195,36 @@ pub struct RespondRequest {
     pub request_id: String,
     pub response: Value,
     pub decided_by: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_one_class_and_classes_parse_their_names() {
+        let all: Vec<&str> = RequestClass::ALL
+            .into_iter()
+            .flat_map(RequestClass::kinds)
+            .collect();
+        assert_eq!(all.len(), 6, "each kind in exactly one class: {all:?}");
+        assert_eq!(
+            RequestClass::Approval.kinds(),
+            [
+                "commandApproval",
+                "fileChangeApproval",
+                "permissionsApproval"
+            ]
+        );
+        assert_eq!(
+            RequestClass::ToolInput.kinds(),
+            ["userInput", "mcpElicitation"]
+        );
+        assert_eq!(RequestClass::ToolCall.kinds(), ["toolCall"]);
+        for c in RequestClass::ALL {
+            assert_eq!(RequestClass::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).ok(), Some(c.as_str().into()));
+        }
+        assert_eq!(RequestClass::parse("approvals"), None);
+    }
 }

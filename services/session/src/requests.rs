@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cm_schemas::request::{
-    DecideRequest, ListRequests, PendingRequest, RequestKind, RequestRecord, RespondRequest,
+    DecideRequest, ListRequests, PendingRequest, RequestClass, RequestKind, RequestRecord,
+    RespondRequest,
 };
 use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::RuntimeResult;
@@ -26,14 +27,16 @@ const COLUMNS: &str = "id, session_id, turn_id, item_id, kind, method, params, a
 const RECORD_WAIT: Duration = Duration::from_secs(3);
 
 pub async fn list(ctx: Arc<Ctx>, req: ListRequests) -> Result<Vec<RequestRecord>, BusError> {
+    let kinds = req.kind.map(RequestClass::kinds);
     let client = ctx.pool.get().await.map_err(db::error)?;
     let rows = client
         .query(
             &format!(
                 "SELECT {COLUMNS} FROM session.requests WHERE session_id = $1 AND ($2 OR status = 'pending')
+                   AND ($3::text[] IS NULL OR kind = ANY($3))
                  ORDER BY opened_at, id"
             ),
-            &[&req.session_id, &req.include_resolved],
+            &[&req.session_id, &req.include_resolved, &kinds],
         )
         .await
         .map_err(db::error)?;

@@ -4,12 +4,13 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use cm_schemas::request::{DecideRequest, ListRequests, RequestRecord};
+use cm_schemas::BusError;
+use cm_schemas::request::{DecideRequest, ListRequests, RequestClass, RequestRecord};
 use cm_schemas::subjects::{self, prefix, verb};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::routes::sessions::body;
 use crate::state::AppState;
 
@@ -18,6 +19,9 @@ use crate::state::AppState;
 pub struct ListQuery {
     #[serde(default)]
     pub include_resolved: bool,
+    /// `approval`, `toolInput` or `toolCall`.
+    #[serde(default)]
+    pub kind: Option<String>,
 }
 
 pub async fn list(
@@ -25,9 +29,22 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<RequestRecord>>> {
+    let kind = q
+        .kind
+        .as_deref()
+        .map(|k| {
+            RequestClass::parse(k).ok_or_else(|| {
+                ApiError(BusError::validation(
+                    "kind",
+                    "kind must be approval, toolInput or toolCall",
+                ))
+            })
+        })
+        .transpose()?;
     let req = ListRequests {
         session_id: id,
         include_resolved: q.include_resolved,
+        kind,
     };
     Ok(Json(
         state

@@ -35,6 +35,26 @@ async fn an_approved_command_runs_and_the_turn_completes() {
     .unwrap();
     assert_eq!(pending[0]["id"], req.id.as_str());
     assert_eq!(pending[0]["status"], "pending");
+    // The kind filter: a command approval is an `approval`, neither tool input nor a tool call.
+    let approvals = api.get(&format!("{list}?kind=approval")).await.unwrap();
+    assert_eq!(approvals.as_array().unwrap().len(), 1, "{approvals}");
+    assert_eq!(approvals[0]["id"], req.id.as_str());
+    for other in ["toolInput", "toolCall"] {
+        let none = api.get(&format!("{list}?kind={other}")).await.unwrap();
+        assert_eq!(none, json!([]), "{other}");
+    }
+    let (status, body) = api
+        .get_raw(&format!("{list}?kind=approvals"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            status,
+            body["error"]["code"].as_str(),
+            body["error"]["details"]["field"].as_str()
+        ),
+        (400, Some("validation"), Some("kind"))
+    );
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
     let decided = api
         .post(&path, json!({ "decision": "accept" }))
@@ -229,6 +249,22 @@ async fn a_question_is_answered_through_the_api() {
     let req = opened(evs.last().unwrap()).unwrap().clone();
     assert_eq!(req.kind, RequestKind::UserInput);
     assert_eq!(req.params["questions"][0]["id"], "color");
+    // A question is `toolInput` in the kind filter.
+    let list = format!("/api/sessions/{sid}/requests");
+    let inputs = cm_test_support::wait_for(
+        "request recorded",
+        std::time::Duration::from_secs(10),
+        || async {
+            let v = api.get(&format!("{list}?kind=toolInput")).await?;
+            anyhow::ensure!(v.as_array().is_some_and(|a| !a.is_empty()), "not yet");
+            Ok(v)
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(inputs[0]["id"], req.id.as_str());
+    let approvals = api.get(&format!("{list}?kind=approval")).await.unwrap();
+    assert_eq!(approvals, json!([]));
     let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
     // A question needs a full response, not a decision.
     let (status, body) = api
