@@ -21,7 +21,6 @@ use cm_schemas::subjects::{prefix, service, verb};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use auth::load_or_create_token;
@@ -62,21 +61,8 @@ pub fn app(cfg: &Config, bus: Bus, shutdown: CancellationToken) -> Router {
     };
     let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
     if let Some(dir) = &cfg.web_dir {
-        let index = dir.join("index.html");
-        let web = ServeDir::new(dir).fallback(ServeFile::new(index));
-        // Unknown `/api` paths stay JSON 404s; every other path is the single-page app.
-        app = app.fallback(move |req: axum::extract::Request| {
-            let web = web.clone();
-            async move {
-                use axum::response::IntoResponse;
-                use tower::ServiceExt;
-                let path = req.uri().path();
-                if path == "/api" || path.starts_with("/api/") {
-                    return axum::http::StatusCode::NOT_FOUND.into_response();
-                }
-                web.oneshot(req).await.into_response()
-            }
-        });
+        // The built web UI (single-page app) with a strict CSP; `/api` paths stay JSON 404s.
+        app = console::serve_web_dir(app, dir);
     } else {
         // No web UI directory: the built-in console at `/`.
         app = app.merge(console::router());
