@@ -11,6 +11,8 @@ pub mod event;
 pub mod history;
 pub mod idempotency;
 pub mod lifecycle;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod operator;
 pub mod project;
 pub mod queue;

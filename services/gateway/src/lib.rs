@@ -1,10 +1,12 @@
 //! The gateway: the only HTTP surface. It speaks to the other services over NATS only — never
 //! to Postgres or app-server — and streams events to clients from JetStream.
 
+mod access_log;
 mod auth;
 mod console;
 mod error;
 mod idempotency;
+mod openapi;
 mod routes;
 mod state;
 
@@ -27,6 +29,18 @@ pub use auth::load_or_create_token;
 pub use error::status_of;
 pub use routes::StreamsConfig;
 
+/// The OpenAPI 3.1 document of the HTTP API (what `/api/openapi.json` serves).
+pub fn openapi_document() -> serde_json::Value {
+    openapi::cached().clone()
+}
+
+/// The document as committed: pretty-printed with a final newline.
+pub fn render_openapi() -> String {
+    let mut text = serde_json::to_string_pretty(openapi::cached()).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The bearer token clients must present.
@@ -38,6 +52,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Event streams: heartbeat interval, subscriber limit, slow-consumer policy.
     pub streams: StreamsConfig,
+    /// Append one JSON line per request to this file (see `access_log`).
+    pub access_log: Option<PathBuf>,
 }
 
 impl Config {
@@ -48,11 +64,17 @@ impl Config {
             request_timeout: Duration::from_secs(90),
             max_body_bytes: 1024 * 1024,
             streams: StreamsConfig::default(),
+            access_log: None,
         }
     }
 }
 
-pub fn app(cfg: &Config, bus: Bus, shutdown: CancellationToken) -> Router {
+pub fn app(
+    cfg: &Config,
+    bus: Bus,
+    shutdown: CancellationToken,
+    access_log: Option<access_log::AccessLog>,
+) -> Router {
     let state = state::AppState {
         bus,
         request_timeout: cfg.request_timeout,
@@ -66,6 +88,12 @@ pub fn app(cfg: &Config, bus: Bus, shutdown: CancellationToken) -> Router {
     } else {
         // No web UI directory: the built-in console at `/`.
         app = app.merge(console::router());
+    }
+    if let Some(log) = access_log {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            log,
+            access_log::middleware,
+        ));
     }
     app.layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
         .layer(axum::middleware::from_fn(error::json_errors))
@@ -110,7 +138,16 @@ pub async fn run(
 
     tracing::info!(%addr, "gateway listening");
     let closer = bus.clone();
-    let app = app(&cfg, bus, shutdown.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let access_log = match &cfg.access_log {
+        Some(path) => Some(
+            access_log::AccessLog::open(path)
+                .await
+                .map_err(|e| anyhow::anyhow!("access log {}: {e}", path.display()))?,
+        ),
+        None => None,
+    };
+    let app = app(&cfg, bus, shutdown.clone(), access_log)
+        .into_make_service_with_connect_info::<SocketAddr>();
     let token = shutdown.clone();
     // Small SSE frames must leave at once, not wait for the client's delayed ACK (Nagle):
     // without TCP_NODELAY most deltas of a burst arrived ~40 ms late (docs/benchmarks.md).

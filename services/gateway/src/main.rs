@@ -23,6 +23,9 @@ struct Args {
     /// Directory of the built web UI to serve at `/`.
     #[arg(long, env = "CM_WEB_DIR")]
     web_dir: Option<PathBuf>,
+    /// Append one JSON line per request (method, route, status, duration) to this file.
+    #[arg(long, env = "CM_ACCESS_LOG")]
+    access_log: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -40,6 +43,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("token file {}", token_file.display()))?;
     let mut cfg = cm_gateway::Config::new(token);
     cfg.web_dir = args.web_dir;
+    cfg.access_log = args.access_log;
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-gateway").await?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

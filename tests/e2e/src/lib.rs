@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod client;
+pub mod coverage;
 mod stack;
 
 pub use client::{Api, SseStream, collect_until, kinds};

@@ -182,6 +182,7 @@ impl TestStack {
             }
             Service::Gateway => {
                 let mut cfg = cm_gateway::Config::new(self.token.clone());
+                cfg.access_log = crate::coverage::access_log_file(self.gateway_addr.port());
                 (self.gateway_hook)(&mut cfg);
                 let addr = self.gateway_addr;
                 // The old listener may take a moment to be released after a restart.

@@ -14,17 +14,34 @@ use cm_schemas::controls::{
 };
 use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::{BusError, ErrorCode};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::sessions::body;
 use crate::state::AppState;
+
+fn defaults_example() -> Value {
+    json!({"model": "gpt-5.1-codex", "effort": "medium", "approvalPolicy": "on-request",
+           "sandbox": "workspace-write", "networkAccess": false, "locked": ["sandbox"]})
+}
+
+fn session_controls_example() -> Value {
+    json!({
+        "sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
+        "controls": { "effort": "high" },
+        "effective": { "model": "gpt-5.1-codex", "effort": "high", "approvalPolicy": "on-request",
+                       "sandbox": "workspace-write", "networkAccess": false },
+        "locked": ["sandbox"]
+    })
+}
 
 fn cmd(v: &str) -> String {
     subjects::command(prefix::SESSION, v)
 }
 
+#[utoipa::path(get, path = "/api/controls/defaults", operation_id = "getControlDefaults", tag = "controls",
+    summary = "Get the default controls and their locks",
+    responses((status = 200, description = "The defaults", body = ControlDefaults, example = defaults_example)))]
 pub async fn get_defaults(State(state): State<AppState>) -> ApiResult<Json<ControlDefaults>> {
     let req = GetControlDefaults {};
     Ok(Json(
@@ -36,6 +53,11 @@ pub async fn get_defaults(State(state): State<AppState>) -> ApiResult<Json<Contr
 
 /// `PUT /api/controls/defaults`: `{model?, effort?, approvalPolicy?, sandbox?, networkAccess?,
 /// locked?: [key]}` replaces the defaults.
+#[utoipa::path(put, path = "/api/controls/defaults", operation_id = "putControlDefaults", tag = "controls",
+    summary = "Replace the default controls",
+    description = "Keys listed in `locked` cannot be changed by sessions or messages (`423 locked`).",
+    request_body(content = ControlDefaults, example = defaults_example),
+    responses((status = 200, description = "The defaults as stored", body = ControlDefaults, example = defaults_example)))]
 pub async fn put_defaults(
     State(state): State<AppState>,
     payload: Result<Json<ControlDefaults>, JsonRejection>,
@@ -48,6 +70,9 @@ pub async fn put_defaults(
     ))
 }
 
+#[utoipa::path(get, path = "/api/sessions/{id}/controls", operation_id = "getSessionControls", tag = "controls",
+    summary = "Get a session's controls and the effective values",
+    responses((status = 200, description = "What is set on the session, and the defaults overlaid by it", body = SessionControls, example = session_controls_example)))]
 pub async fn get_session(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -57,6 +82,13 @@ pub async fn get_session(
 }
 
 /// `PUT`: the body is the session's controls; keys it leaves out are unset.
+#[utoipa::path(put, path = "/api/sessions/{id}/controls", operation_id = "putSessionControls", tag = "controls",
+    summary = "Replace a session's controls",
+    description = "Keys the body leaves out are unset. A locked key answers `423 locked`.",
+    request_body(content = Controls, example = json!({"model": "gpt-5.1-codex", "effort": "high", "approvalPolicy": "on-request", "sandbox": "workspace-write", "networkAccess": false})),
+    responses((status = 200, description = "The session's controls", body = SessionControls, example = session_controls_example),
+        (status = 410, description = "The session was deleted", body = ErrorBody),
+        (status = 423, description = "A key is locked by the defaults", body = ErrorBody)))]
 pub async fn put_session(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -67,6 +99,13 @@ pub async fn put_session(
 }
 
 /// `PATCH`: merge — absent keys stay, `null` unsets.
+#[utoipa::path(patch, path = "/api/sessions/{id}/controls", operation_id = "patchSessionControls", tag = "controls",
+    summary = "Merge into a session's controls",
+    description = "Absent keys stay, `null` unsets. A locked key answers `423 locked`.",
+    request_body(content = ControlsPatch, example = json!({"effort": "low", "model": null})),
+    responses((status = 200, description = "The session's controls", body = SessionControls, example = session_controls_example),
+        (status = 410, description = "The session was deleted", body = ErrorBody),
+        (status = 423, description = "A key is locked by the defaults", body = ErrorBody)))]
 pub async fn patch_session(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -90,88 +129,169 @@ async fn set_session(
     Ok(Json(state.command(&cmd(verb::CONTROLS_SET), &req).await?))
 }
 
-/// The path of a settings route: `id` is the session for `/api/sessions/{id}/settings…`.
-#[derive(Debug, Deserialize)]
-pub struct Scope {
-    #[serde(default)]
-    id: Option<String>,
+fn setting(session_id: Option<String>, key: String) -> SettingRef {
+    SettingRef { session_id, key }
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Key {
-    #[serde(default)]
-    id: Option<String>,
-    key: String,
-}
-
-impl Key {
-    fn target(self) -> SettingRef {
-        SettingRef {
-            session_id: self.id,
-            key: self.key,
-        }
-    }
-}
-
-pub async fn list_settings(
-    State(state): State<AppState>,
-    Path(scope): Path<Scope>,
-) -> ApiResult<Json<SettingList>> {
-    let req = ListSettings {
-        session_id: scope.id,
-    };
+async fn list_in(state: AppState, session_id: Option<String>) -> ApiResult<Json<SettingList>> {
+    let req = ListSettings { session_id };
     Ok(Json(state.command(&cmd(verb::SETTINGS_LIST), &req).await?))
 }
 
-pub async fn get_setting(
-    State(state): State<AppState>,
-    Path(key): Path<Key>,
-) -> ApiResult<Json<Setting>> {
-    let req = key.target();
-    Ok(Json(state.command(&cmd(verb::SETTINGS_GET), &req).await?))
+async fn get_in(state: AppState, target: SettingRef) -> ApiResult<Json<Setting>> {
+    Ok(Json(
+        state.command(&cmd(verb::SETTINGS_GET), &target).await?,
+    ))
 }
 
 /// `PUT`: the body is the value (any JSON but `null`, at most 64 KiB).
-pub async fn put_setting(
-    State(state): State<AppState>,
-    Path(key): Path<Key>,
+async fn put_in(
+    state: AppState,
+    target: SettingRef,
     payload: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Setting>> {
-    let value = bounded(body(payload)?)?;
-    let target = key.target();
     let req = SetSetting {
         session_id: target.session_id,
         key: target.key,
-        value,
+        value: bounded(body(payload)?)?,
     };
     Ok(Json(state.command(&cmd(verb::SETTINGS_SET), &req).await?))
 }
 
 /// `PATCH`: the body is a JSON merge patch (RFC 7396) for an object value.
-pub async fn patch_setting(
-    State(state): State<AppState>,
-    Path(key): Path<Key>,
+async fn patch_in(
+    state: AppState,
+    target: SettingRef,
     payload: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Setting>> {
-    let patch = bounded(body(payload)?)?;
-    let target = key.target();
     let req = MergeSetting {
         session_id: target.session_id,
         key: target.key,
-        patch,
+        patch: bounded(body(payload)?)?,
     };
     Ok(Json(state.command(&cmd(verb::SETTINGS_MERGE), &req).await?))
 }
 
 /// `204`; `404` when the key is not set.
+async fn delete_in(state: AppState, target: SettingRef) -> ApiResult<StatusCode> {
+    let _: SettingRef = state.command(&cmd(verb::SETTINGS_UNSET), &target).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/settings", operation_id = "listSettings", tag = "settings",
+    summary = "List the global settings",
+    responses((status = 200, description = "Every global setting, by key", body = SettingList,
+        example = json!({"settings": [setting_example()]}))))]
+pub async fn list_settings(State(state): State<AppState>) -> ApiResult<Json<SettingList>> {
+    list_in(state, None).await
+}
+
+#[utoipa::path(get, path = "/api/settings/{key}", operation_id = "getSetting", tag = "settings",
+    summary = "Get a global setting",
+    responses((status = 200, description = "The setting", body = Setting, example = setting_example)))]
+pub async fn get_setting(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> ApiResult<Json<Setting>> {
+    get_in(state, setting(None, key)).await
+}
+
+#[utoipa::path(put, path = "/api/settings/{key}", operation_id = "putSetting", tag = "settings",
+    summary = "Set a global setting",
+    description = "The body is the value: any JSON but `null`, at most 64 KiB (`413` otherwise).",
+    request_body(content = Value, example = json!({"theme": "dark", "fontSize": 14})),
+    responses((status = 200, description = "The setting", body = Setting, example = setting_example)))]
+pub async fn put_setting(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    payload: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Setting>> {
+    put_in(state, setting(None, key), payload).await
+}
+
+#[utoipa::path(patch, path = "/api/settings/{key}", operation_id = "patchSetting", tag = "settings",
+    summary = "Merge into a global setting",
+    description = "The body is a JSON merge patch (RFC 7396) applied to an object value; `null` members remove keys.",
+    request_body(content = Value, example = json!({"fontSize": 16})),
+    responses((status = 200, description = "The merged setting", body = Setting, example = setting_example)))]
+pub async fn patch_setting(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    payload: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Setting>> {
+    patch_in(state, setting(None, key), payload).await
+}
+
+#[utoipa::path(delete, path = "/api/settings/{key}", operation_id = "deleteSetting", tag = "settings",
+    summary = "Unset a global setting",
+    responses((status = 204, description = "Unset")))]
 pub async fn delete_setting(
     State(state): State<AppState>,
-    Path(key): Path<Key>,
+    Path(key): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let _: SettingRef = state
-        .command(&cmd(verb::SETTINGS_UNSET), &key.target())
-        .await?;
-    Ok(StatusCode::NO_CONTENT)
+    delete_in(state, setting(None, key)).await
+}
+
+#[utoipa::path(get, path = "/api/sessions/{id}/settings", operation_id = "listSessionSettings", tag = "settings",
+    summary = "List a session's settings",
+    responses((status = 200, description = "Every setting of the session, by key", body = SettingList,
+        example = json!({"settings": [setting_example()]}))))]
+pub async fn list_session_settings(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SettingList>> {
+    list_in(state, Some(id)).await
+}
+
+#[utoipa::path(get, path = "/api/sessions/{id}/settings/{key}", operation_id = "getSessionSetting", tag = "settings",
+    summary = "Get a session's setting",
+    responses((status = 200, description = "The setting", body = Setting, example = setting_example)))]
+pub async fn get_session_setting(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult<Json<Setting>> {
+    get_in(state, setting(Some(id), key)).await
+}
+
+#[utoipa::path(put, path = "/api/sessions/{id}/settings/{key}", operation_id = "putSessionSetting", tag = "settings",
+    summary = "Set a session's setting",
+    description = "The body is the value: any JSON but `null`, at most 64 KiB (`413` otherwise).",
+    request_body(content = Value, example = json!({"pinned": true})),
+    responses((status = 200, description = "The setting", body = Setting, example = setting_example)))]
+pub async fn put_session_setting(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+    payload: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Setting>> {
+    put_in(state, setting(Some(id), key), payload).await
+}
+
+#[utoipa::path(patch, path = "/api/sessions/{id}/settings/{key}", operation_id = "patchSessionSetting", tag = "settings",
+    summary = "Merge into a session's setting",
+    description = "The body is a JSON merge patch (RFC 7396) applied to an object value.",
+    request_body(content = Value, example = json!({"pinned": false})),
+    responses((status = 200, description = "The merged setting", body = Setting, example = setting_example)))]
+pub async fn patch_session_setting(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+    payload: Result<Json<Value>, JsonRejection>,
+) -> ApiResult<Json<Setting>> {
+    patch_in(state, setting(Some(id), key), payload).await
+}
+
+#[utoipa::path(delete, path = "/api/sessions/{id}/settings/{key}", operation_id = "deleteSessionSetting", tag = "settings",
+    summary = "Unset a session's setting",
+    responses((status = 204, description = "Unset")))]
+pub async fn delete_session_setting(
+    State(state): State<AppState>,
+    Path((id, key)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    delete_in(state, setting(Some(id), key)).await
+}
+
+fn setting_example() -> Value {
+    json!({ "key": "ui.preferences", "value": { "theme": "dark", "fontSize": 14 },
+            "updatedAt": "2026-11-25T09:30:00Z" })
 }
 
 /// Refuses a value over the limit here, before it travels on the bus.

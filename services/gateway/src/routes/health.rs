@@ -7,20 +7,61 @@ use cm_schemas::queue::{Empty, QueueStats};
 use cm_schemas::runtime::RuntimeStatus;
 use cm_schemas::session::{ListSessions, SessionPage};
 use cm_schemas::subjects::{self, prefix, verb};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
 
 const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
-pub async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok", "service": "cm-gateway", "version": env!("CARGO_PKG_VERSION") }))
+/// `GET /api/health`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Health {
+    /// Always `ok`: an answer at all is the signal.
+    pub status: String,
+    pub service: String,
+    pub version: String,
 }
 
+/// `GET /api/ready`: the overall verdict and one check per dependency.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    /// `nats`, `postgres`, `runtime` (with the bridge's status), `queue` and `auth`, each with
+    /// `ready` and, when not, `error`.
+    pub checks: Value,
+}
+
+cm_schemas::openapi_schema!(Health, Readiness);
+
+/// Liveness of the gateway process
+///
+/// Needs no token. Answers as long as the process serves HTTP, whatever its dependencies do.
+#[utoipa::path(get, path = "/api/health", operation_id = "getHealth", tag = "system",
+    security(()),
+    responses((status = 200, description = "The gateway is up", body = Health,
+        example = json!({"status": "ok", "service": "cm-gateway", "version": "0.1.0"}))))]
+pub async fn health() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        service: "cm-gateway".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// Readiness of every dependency
+///
 /// Asks each service for a cheap answer that exercises its own dependencies: the session service
 /// reads Postgres, the bridge reports whether app-server is initialized, the queue worker counts
 /// jobs. 200 when all are ready, 503 with the state of each otherwise.
-pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(get, path = "/api/ready", operation_id = "getReady", tag = "system",
+    responses(
+        (status = 200, description = "NATS, Postgres, the runtime and the queue are ready",
+            body = Readiness, example = readiness_example),
+        (status = 503, description = "Something is not ready; `checks` says what",
+            body = Readiness)))]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     // Readiness answers fast: each check gets a short time-out of its own.
     let state = AppState {
         request_timeout: READY_CHECK_TIMEOUT,
@@ -48,9 +89,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let runtime_ready = matches!(&runtime, Ok(s) if s.initialized);
     let ready = nats && session.is_ok() && runtime_ready && queue.is_ok();
     let check = |ok: bool, err: Option<String>| json!({ "ready": ok, "error": err });
-    let body = json!({
-        "ready": ready,
-        "checks": {
+    let checks = json!({
             "nats": check(nats, None),
             "postgres": check(session.is_ok(), session.as_ref().err().map(|e| e.to_string())),
             "runtime": {
@@ -60,12 +99,26 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             },
             "queue": check(queue.is_ok(), queue.as_ref().err().map(|e| e.to_string())),
             "auth": { "ready": true, "mode": "bearer" },
-        }
     });
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(body))
+    (status, Json(Readiness { ready, checks }))
+}
+
+fn readiness_example() -> Value {
+    let ok = json!({ "ready": true, "error": null });
+    json!({
+        "ready": true,
+        "checks": {
+            "nats": ok, "postgres": ok, "queue": ok,
+            "runtime": { "ready": true, "error": null, "status": {
+                "bridgeId": "bridge-1", "initialized": true, "pid": 4242, "restarts": 0,
+                "lastExit": null, "userAgent": "codex_cli_rs/0.169.0",
+                "capabilities": ["model/list", "account/read"] } },
+            "auth": { "ready": true, "mode": "bearer" },
+        }
+    })
 }

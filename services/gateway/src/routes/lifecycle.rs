@@ -13,28 +13,39 @@ use cm_schemas::lifecycle::{
 };
 use cm_schemas::session::{SessionInfo, TurnAccepted};
 use cm_schemas::subjects::{self, prefix, verb};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::sessions::body;
 use crate::state::AppState;
+
+cm_schemas::openapi_schema!(SessionPatch, RollbackBody, ReviewBody);
 
 fn cmd(v: &str) -> String {
     subjects::command(prefix::SESSION, v)
 }
 
 /// `PATCH /api/sessions/{id}`: `{title?, projectId?}`; `projectId: null` unassigns.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionPatch {
+    /// 1 to 200 characters.
     #[serde(default)]
     pub title: Option<String>,
+    /// The project to file the session under; `null` unassigns.
     #[serde(default, deserialize_with = "nullable")]
     pub project_id: Option<Option<String>>,
 }
 
+#[utoipa::path(patch, path = "/api/sessions/{id}", operation_id = "updateSession", tag = "sessions",
+    summary = "Rename a session or move it to a project",
+    description = "`title` is also set as the thread's name in the runtime; `projectId: null` unassigns.",
+    request_body(content = SessionPatch, example = json!({"title": "Fix the flaky test", "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d"})),
+    responses((status = 200, description = "The session as it is now", body = SessionInfo, example = crate::openapi::examples::session),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -50,6 +61,11 @@ pub async fn update(
 }
 
 /// `204`; afterwards every route of the id answers `410 gone`.
+#[utoipa::path(delete, path = "/api/sessions/{id}", operation_id = "deleteSession", tag = "sessions",
+    summary = "Hard-delete a session",
+    description = "The thread, its transcript and its events are removed; afterwards every route of the id answers `410 gone`.",
+    responses((status = 204, description = "Deleted"),
+        (status = 410, description = "Already deleted", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -67,6 +83,11 @@ async fn on_session<T: DeserializeOwned>(
     state.command(&cmd(verb), &SessionRef { session_id }).await
 }
 
+#[utoipa::path(post, path = "/api/sessions/{id}/archive", operation_id = "archiveSession", tag = "sessions",
+    summary = "Archive a session",
+    description = "Archived sessions are left out of lists unless asked for (`archived=true|all`).",
+    responses((status = 200, description = "The archived session", body = SessionInfo, example = crate::openapi::examples::session),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn archive(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -74,6 +95,10 @@ pub async fn archive(
     Ok(Json(on_session(&state, verb::SESSION_ARCHIVE, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/sessions/{id}/unarchive", operation_id = "unarchiveSession", tag = "sessions",
+    summary = "Restore an archived session",
+    responses((status = 200, description = "The restored session", body = SessionInfo, example = crate::openapi::examples::session),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn unarchive(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -81,6 +106,11 @@ pub async fn unarchive(
     Ok(Json(on_session(&state, verb::SESSION_UNARCHIVE, id).await?))
 }
 
+#[utoipa::path(post, path = "/api/sessions/{id}/resume", operation_id = "resumeSession", tag = "sessions",
+    summary = "Load a session's thread into the runtime",
+    description = "Messages resume a thread on their own; this makes it explicit (after a runtime restart, say).",
+    responses((status = 200, description = "The session", body = SessionInfo, example = crate::openapi::examples::session),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -89,6 +119,10 @@ pub async fn resume(
 }
 
 /// `201` with the new session.
+#[utoipa::path(post, path = "/api/sessions/{id}/fork", operation_id = "forkSession", tag = "sessions",
+    summary = "Fork a session into a new one with the same history",
+    responses((status = 201, description = "The new session", body = SessionInfo, example = crate::openapi::examples::session),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn fork(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -98,6 +132,12 @@ pub async fn fork(
 }
 
 /// `202`: the compaction runs as a turn on the session's stream.
+#[utoipa::path(post, path = "/api/sessions/{id}/compact", operation_id = "compactSession", tag = "sessions",
+    summary = "Compact a session's context",
+    description = "Runs as a turn whose events follow on the session's stream.",
+    responses((status = 202, description = "Compaction started", body = SessionActionResult,
+            example = json!({"sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011", "result": {}})),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn compact(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -107,6 +147,12 @@ pub async fn compact(
 }
 
 /// `501 not_supported` when the runtime lacks the method.
+#[utoipa::path(post, path = "/api/sessions/{id}/terminals/clean", operation_id = "cleanTerminals", tag = "sessions",
+    summary = "Stop the session's background terminals",
+    responses((status = 200, description = "The runtime's answer", body = SessionActionResult,
+            example = json!({"sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011", "result": {}})),
+        (status = 410, description = "The session was deleted", body = ErrorBody),
+        (status = 501, description = "The runtime lacks the method", body = ErrorBody)))]
 pub async fn clean_terminals(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -116,13 +162,22 @@ pub async fn clean_terminals(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
+    /// How many of the last turns to drop; at least 1.
     pub turns: i64,
 }
 
 /// `{turns: N}`: drops the last N turns; `409` when the session has fewer.
+#[utoipa::path(post, path = "/api/sessions/{id}/rollback", operation_id = "rollbackSession", tag = "sessions",
+    summary = "Drop the last N turns",
+    description = "From the thread's history and from the transcript. Local file changes are not reverted.",
+    request_body(content = RollbackBody, example = json!({"turns": 1})),
+    responses((status = 200, description = "The removed turns, oldest first", body = RolledBack,
+            example = json!({"sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011", "removedTurnIds": ["019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011"]})),
+        (status = 409, description = "The session has fewer turns, or one is running", body = ErrorBody),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn rollback(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
@@ -137,14 +192,23 @@ pub async fn rollback(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
+    /// `{"type": "uncommittedChanges"}` (the default), `{"type": "baseBranch", "branch"}`,
+    /// `{"type": "commit", "sha"}` or `{"type": "custom", "instructions"}`.
     #[serde(default)]
     pub target: Option<Value>,
 }
 
 /// `{target?}` (the body may be empty): `202` with the review turn's id.
+#[utoipa::path(post, path = "/api/sessions/{id}/review", operation_id = "reviewSession", tag = "sessions",
+    summary = "Start a review turn",
+    description = "The body may be empty: the target defaults to `{\"type\": \"uncommittedChanges\"}`.",
+    request_body(content = ReviewBody, example = json!({"target": {"type": "baseBranch", "branch": "main"}})),
+    responses((status = 202, description = "The review turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+        (status = 409, description = "A turn is running", body = ErrorBody),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn review(
     State(state): State<AppState>,
     Path(session_id): Path<String>,

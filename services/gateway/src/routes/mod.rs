@@ -12,8 +12,8 @@ mod system;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::patch;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::require_token;
 use crate::idempotency::{self, Idempotency};
@@ -21,78 +21,79 @@ use crate::state::AppState;
 
 pub use events::{Streams, StreamsConfig};
 
-pub fn router(state: AppState, token: Arc<str>) -> Router {
-    let protected = Router::new()
-        .route("/api/ready", get(health::ready))
-        .route("/api/sessions", post(sessions::create).get(sessions::list))
-        .route("/api/sessions/{id}", get(sessions::get))
-        .route("/api/sessions/{id}/messages", post(sessions::send_message))
-        .route("/api/sessions/{id}/events", get(events::session_events))
-        .route("/api/events", get(events::global_events))
-        .route("/api/sessions/{id}/steer", post(sessions::steer))
-        .route("/api/sessions/{id}/interrupt", post(sessions::interrupt))
-        .route("/api/sessions/{id}/requests", get(requests::list))
-        .route(
-            "/api/sessions/{id}/requests/{request_id}/decision",
-            post(requests::decide),
-        )
-        .route("/api/projects", post(projects::create).get(projects::list))
-        .route(
-            "/api/projects/{id}",
-            get(projects::get)
-                .patch(projects::update)
-                .delete(projects::delete),
-        )
-        .route(
-            "/api/projects/{id}/sessions/move",
-            post(projects::move_sessions),
-        )
-        .route(
-            "/api/projects/{id}/sessions/delete",
-            post(projects::delete_sessions),
-        )
-        .route(
-            "/api/sessions/{id}",
-            patch(lifecycle::update).delete(lifecycle::delete),
-        )
-        .route("/api/sessions/{id}/archive", post(lifecycle::archive))
-        .route("/api/sessions/{id}/unarchive", post(lifecycle::unarchive))
-        .route("/api/sessions/{id}/fork", post(lifecycle::fork))
-        .route("/api/sessions/{id}/compact", post(lifecycle::compact))
-        .route("/api/sessions/{id}/rollback", post(lifecycle::rollback))
-        .route("/api/sessions/{id}/resume", post(lifecycle::resume))
-        .route("/api/sessions/{id}/review", post(lifecycle::review))
-        .route(
-            "/api/sessions/{id}/terminals/clean",
-            post(lifecycle::clean_terminals),
-        )
+/// Every documented `/api` operation but the pass-through system routes (see [`system`]),
+/// routed and described by the same `#[utoipa::path]` attributes, so the OpenAPI document
+/// cannot list a route that does not exist or miss one that does.
+pub fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::ready))
+        .routes(routes!(system::capabilities))
+        // Sessions and turns (S2).
+        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::get, lifecycle::update, lifecycle::delete))
+        .routes(routes!(sessions::send_message))
+        .routes(routes!(sessions::steer))
+        .routes(routes!(sessions::interrupt))
+        // Lifecycle.
+        .routes(routes!(lifecycle::archive))
+        .routes(routes!(lifecycle::unarchive))
+        .routes(routes!(lifecycle::fork))
+        .routes(routes!(lifecycle::compact))
+        .routes(routes!(lifecycle::rollback))
+        .routes(routes!(lifecycle::resume))
+        .routes(routes!(lifecycle::review))
+        .routes(routes!(lifecycle::clean_terminals))
+        // Pending requests (S4).
+        .routes(routes!(requests::list))
+        .routes(routes!(requests::decide))
+        // Streams (A3).
+        .routes(routes!(events::session::session_events))
+        .routes(routes!(events::global::global_events))
+        // Projects (S1).
+        .routes(routes!(projects::create, projects::list))
+        .routes(routes!(projects::get, projects::update, projects::delete))
+        .routes(routes!(projects::move_sessions))
+        .routes(routes!(projects::delete_sessions))
         // Controls and settings (S5).
-        .route(
-            "/api/controls/defaults",
-            get(controls::get_defaults).put(controls::put_defaults),
-        )
-        .route(
-            "/api/sessions/{id}/controls",
-            get(controls::get_session)
-                .put(controls::put_session)
-                .patch(controls::patch_session),
-        )
-        .route("/api/settings", get(controls::list_settings))
-        .route(
-            "/api/settings/{key}",
-            get(controls::get_setting)
-                .put(controls::put_setting)
-                .patch(controls::patch_setting)
-                .delete(controls::delete_setting),
-        )
-        .route("/api/sessions/{id}/settings", get(controls::list_settings))
-        .route(
-            "/api/sessions/{id}/settings/{key}",
-            get(controls::get_setting)
-                .put(controls::put_setting)
-                .patch(controls::patch_setting)
-                .delete(controls::delete_setting),
-        )
+        .routes(routes!(controls::get_defaults, controls::put_defaults))
+        .routes(routes!(
+            controls::get_session,
+            controls::put_session,
+            controls::patch_session
+        ))
+        .routes(routes!(controls::list_settings))
+        .routes(routes!(
+            controls::get_setting,
+            controls::put_setting,
+            controls::patch_setting,
+            controls::delete_setting
+        ))
+        .routes(routes!(controls::list_session_settings))
+        .routes(routes!(
+            controls::get_session_setting,
+            controls::put_session_setting,
+            controls::patch_session_setting,
+            controls::delete_session_setting
+        ))
+}
+
+/// The public routes: liveness and the API description.
+fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(health::health))
+        .routes(routes!(crate::openapi::serve))
+}
+
+/// The OpenAPI document of every route, as served and as committed in `schemas/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    let (_, public) = public().split_for_parts();
+    let (_, protected) = documented().split_for_parts();
+    crate::openapi::document(public, protected)
+}
+
+pub fn router(state: AppState, token: Arc<str>) -> Router {
+    let (protected, _) = documented().split_for_parts();
+    let protected = protected
         // System routes (A4, R6).
         .merge(system::routes())
         .layer(axum::middleware::from_fn_with_state(
@@ -100,8 +101,10 @@ pub fn router(state: AppState, token: Arc<str>) -> Router {
             idempotency::middleware,
         ))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token));
-    Router::new()
-        .route("/api/health", get(health::health))
-        .merge(protected)
-        .with_state(state)
+    let (public, _) = public().split_for_parts();
+    public.merge(protected).with_state(state)
 }
+
+pub use system::API_VERSION;
+pub(crate) use system::openapi_paths as system_openapi;
+pub(crate) use system::path_params_of as system_path_params_of;

@@ -12,16 +12,34 @@ use cm_schemas::project::{
     ProjectInfo, ProjectList, ProjectRef, UpdateProject,
 };
 use cm_schemas::subjects::{self, prefix, verb};
+use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::routes::sessions::body;
 use crate::state::AppState;
+
+cm_schemas::openapi_schema!(ProjectPatch, MoveBody);
+
+fn project_example() -> Value {
+    json!({
+        "id": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d", "name": "billing", "cwd": "/srv/billing",
+        "createdAt": "2026-11-25T09:30:00Z", "updatedAt": "2026-11-25T09:30:00Z",
+        "sessions": { "total": 4, "active": 3, "archived": 1 }
+    })
+}
 
 fn cmd(v: &str) -> String {
     subjects::command(prefix::SESSION, v)
 }
 
+#[utoipa::path(post, path = "/api/projects", operation_id = "createProject", tag = "projects",
+    summary = "Create a project",
+    description = "Names are unique, compared case-insensitively (`409 conflict` otherwise). `cwd`, an absolute path, is where new sessions of the project start when they name no directory.",
+    request_body(content = CreateProject, example = json!({"name": "billing", "cwd": "/srv/billing"})),
+    responses((status = 201, description = "The new project", body = ProjectInfo, example = project_example),
+        (status = 409, description = "A project of that name exists", body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     payload: Result<Json<CreateProject>, JsonRejection>,
@@ -31,11 +49,18 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(project)))
 }
 
+#[utoipa::path(get, path = "/api/projects", operation_id = "listProjects", tag = "projects",
+    summary = "List projects with their session counts",
+    responses((status = 200, description = "Every project, by name", body = ProjectList,
+        example = json!({"projects": [project_example()]}))))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<ProjectList>> {
     let req = ListProjects {};
     Ok(Json(state.command(&cmd(verb::PROJECT_LIST), &req).await?))
 }
 
+#[utoipa::path(get, path = "/api/projects/{id}", operation_id = "getProject", tag = "projects",
+    summary = "Get a project",
+    responses((status = 200, description = "The project", body = ProjectInfo, example = project_example)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -45,15 +70,23 @@ pub async fn get(
 }
 
 /// `PATCH /api/projects/{id}`: `{name?, cwd?}`; `cwd: null` clears the directory.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectPatch {
+    /// 1 to 100 characters; unique.
     #[serde(default)]
     pub name: Option<String>,
+    /// An absolute path; `null` clears it.
     #[serde(default, deserialize_with = "nullable")]
     pub cwd: Option<Option<String>>,
 }
 
+#[utoipa::path(patch, path = "/api/projects/{id}", operation_id = "updateProject", tag = "projects",
+    summary = "Rename a project or change its working directory",
+    description = "Absent fields stay; `cwd: null` clears the directory. Existing sessions keep their own.",
+    request_body(content = ProjectPatch, example = json!({"name": "billing-v2", "cwd": null})),
+    responses((status = 200, description = "The project as it is now", body = ProjectInfo, example = project_example),
+        (status = 409, description = "Another project has that name", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -69,6 +102,10 @@ pub async fn update(
 }
 
 /// `204`; `409 conflict` while the project has sessions (move or delete them first).
+#[utoipa::path(delete, path = "/api/projects/{id}", operation_id = "deleteProject", tag = "projects",
+    summary = "Delete an empty project",
+    responses((status = 204, description = "Deleted"),
+        (status = 409, description = "The project still has sessions: move or delete them first", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -80,13 +117,20 @@ pub async fn delete(
 
 /// `POST /api/projects/{id}/sessions/move`: `{toProjectId}`, where `null` unassigns. The field
 /// is required so that an empty body cannot unassign a whole project by accident.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MoveBody {
+    /// The project to move to; `null` unassigns.
     #[serde(default, deserialize_with = "nullable")]
     pub to_project_id: Option<Option<String>>,
 }
 
+#[utoipa::path(post, path = "/api/projects/{id}/sessions/move", operation_id = "moveProjectSessions", tag = "projects",
+    summary = "Move every session of a project",
+    description = "`toProjectId` is required; `null` moves the sessions out of any project.",
+    request_body(content = MoveBody, example = json!({"toProjectId": "0193b0c2-7d1e-7c4a-9f3e-2b1d5c6a7e80"})),
+    responses((status = 200, description = "How many sessions moved", body = BulkResult,
+        example = json!({"count": 3}))))]
 pub async fn move_sessions(
     State(state): State<AppState>,
     Path(project_id): Path<String>,
@@ -109,6 +153,10 @@ pub async fn move_sessions(
     ))
 }
 
+#[utoipa::path(post, path = "/api/projects/{id}/sessions/delete", operation_id = "deleteProjectSessions", tag = "projects",
+    summary = "Hard-delete every session of a project",
+    responses((status = 200, description = "How many sessions were deleted", body = BulkResult,
+        example = json!({"count": 3}))))]
 pub async fn delete_sessions(
     State(state): State<AppState>,
     Path(project_id): Path<String>,

@@ -10,9 +10,10 @@ use cm_schemas::session::{
 };
 use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::TurnOverrides;
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::state::AppState;
 
 /// Turns axum's body rejection into our error (validation naming the field, or 413).
@@ -20,10 +21,17 @@ pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
     payload.map(|Json(v)| v).map_err(ApiError::from)
 }
 
+cm_schemas::openapi_schema!(SendMessage, Steer);
+
 fn cmd(v: &str) -> String {
     subjects::command(prefix::SESSION, v)
 }
 
+#[utoipa::path(post, path = "/api/sessions", operation_id = "createSession", tag = "sessions",
+    summary = "Create a session",
+    description = "Starts an app-server thread. `cwd` defaults to the project's, then the runtime's.",
+    request_body(content = CreateSession, example = json!({"title": "Fix the flaky test", "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d", "model": "gpt-5.1-codex"})),
+    responses((status = 201, description = "The new session", body = SessionInfo, example = crate::openapi::examples::session)))]
 pub async fn create(
     State(state): State<AppState>,
     payload: Result<Json<CreateSession>, JsonRejection>,
@@ -33,6 +41,16 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
+#[utoipa::path(get, path = "/api/sessions", operation_id = "listSessions", tag = "sessions",
+    summary = "List sessions, newest first, a page at a time",
+    params(
+        ("limit" = Option<u32>, Query, description = "Page size, 1 to 200 (50 by default)"),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
+        ("projectId" = Option<String>, Query, description = "Only the sessions of this project"),
+        ("unassigned" = Option<bool>, Query, description = "Only the sessions without a project"),
+        ("archived" = Option<String>, Query, description = "`false` (default), `true` or `all`")),
+    responses((status = 200, description = "One page", body = SessionPage,
+        example = json!({"sessions": [crate::openapi::examples::session()], "nextCursor": null}))))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListSessions>,
@@ -40,6 +58,11 @@ pub async fn list(
     Ok(Json(state.command(&cmd(verb::SESSION_LIST), &q).await?))
 }
 
+#[utoipa::path(get, path = "/api/sessions/{id}", operation_id = "getSession", tag = "sessions",
+    summary = "A session's snapshot: the session, its transcript and the sequence it reflects",
+    description = "Every event of the session up to and including `seq` is applied, none after it: stream from `seq` (as `Last-Event-ID`) to follow on with nothing lost or repeated.",
+    responses((status = 200, description = "The snapshot", body = SessionSnapshot, example = crate::openapi::examples::snapshot),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -51,14 +74,23 @@ pub async fn get(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
+    /// The user's message.
     pub text: String,
+    /// Controls for this turn only: model, effort, approval policy, sandbox, network, cwd.
     #[serde(default)]
     pub overrides: TurnOverrides,
 }
 
+#[utoipa::path(post, path = "/api/sessions/{id}/messages", operation_id = "sendMessage", tag = "sessions",
+    summary = "Send a message: start a turn",
+    description = "Answers as soon as the runtime accepted the turn; its events follow on the session's stream. `overrides` apply to this turn only (locked controls answer `423`).",
+    request_body(content = SendMessage, example = json!({"text": "Why does the test fail?", "overrides": {"effort": "high"}})),
+    responses((status = 202, description = "The turn started", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+        (status = 410, description = "The session was deleted", body = ErrorBody),
+        (status = 423, description = "An override is locked by the defaults", body = ErrorBody)))]
 pub async fn send_message(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -78,12 +110,19 @@ pub async fn send_message(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steer {
+    /// Input added to the running turn.
     pub text: String,
 }
 
+#[utoipa::path(post, path = "/api/sessions/{id}/steer", operation_id = "steerTurn", tag = "sessions",
+    summary = "Add input to the running turn",
+    request_body(content = Steer, example = json!({"text": "Use the fake clock instead."})),
+    responses((status = 200, description = "The running turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+        (status = 409, description = "No turn is running (`no_active_turn`)", body = ErrorBody),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn steer(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -102,6 +141,12 @@ pub async fn steer(
 }
 
 /// Stops the running turn; `409 no_active_turn` when the session is idle.
+#[utoipa::path(post, path = "/api/sessions/{id}/interrupt", operation_id = "interruptTurn", tag = "sessions",
+    summary = "Stop the running turn",
+    description = "Open items are closed as canceled and the turn completes as `interrupted`.",
+    responses((status = 200, description = "The interrupted turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+        (status = 409, description = "The session is idle (`no_active_turn`)", body = ErrorBody),
+        (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn interrupt(
     State(state): State<AppState>,
     Path(id): Path<String>,

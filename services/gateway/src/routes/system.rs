@@ -22,6 +22,8 @@ use cm_schemas::queue::Empty;
 use cm_schemas::runtime::RuntimeStatus;
 use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::{BusError, CONTRACT_VERSION};
+use schemars::JsonSchema;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -64,6 +66,21 @@ struct Route {
     path: &'static str,
     method: &'static str,
     params: Params,
+    doc: Doc,
+}
+
+/// How a system route appears in the OpenAPI document.
+#[derive(Debug)]
+struct Doc {
+    operation_id: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    /// The pinned app-server schema (`schemas/codex-app-server/`) of the params, if any.
+    params: Option<&'static str>,
+    /// The pinned app-server schema of the result.
+    result: &'static str,
+    /// A request body for `POST`s that take one.
+    example: Option<&'static str>,
 }
 
 const fn route(http: Http, path: &'static str, method: &'static str, params: Params) -> Route {
@@ -72,6 +89,39 @@ const fn route(http: Http, path: &'static str, method: &'static str, params: Par
         path,
         method,
         params,
+        doc: Doc {
+            operation_id: "",
+            tag: "",
+            summary: "",
+            params: None,
+            result: "",
+            example: None,
+        },
+    }
+}
+
+impl Route {
+    const fn doc(
+        mut self,
+        operation_id: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        self.doc.operation_id = operation_id;
+        self.doc.tag = tag;
+        self.doc.summary = summary;
+        self
+    }
+
+    const fn schemas(mut self, params: Option<&'static str>, result: &'static str) -> Self {
+        self.doc.params = params;
+        self.doc.result = result;
+        self
+    }
+
+    const fn example(mut self, body: &'static str) -> Self {
+        self.doc.example = Some(body);
+        self
     }
 }
 
@@ -85,39 +135,76 @@ const PAGE: &[(&str, Kind)] = &[("cursor", Str), ("limit", Int), ("threadId", St
 const ROUTES: &[Route] = &[
     route(Get, "/api/models", "model/list", Params::Query(&[
         ("cursor", Str), ("limit", Int), ("includeHidden", Bool), ("modelProvider", Str),
-    ])),
-    route(Get, "/api/account", "account/read", Params::Query(&[("refreshToken", Bool)])),
+    ])).doc("listModels", "models", "List the models the runtime offers")
+        .schemas(Some("ModelListParams"), "ModelListResponse"),
+    route(Get, "/api/account", "account/read", Params::Query(&[("refreshToken", Bool)]))
+        .doc("getAccount", "account", "The signed-in account")
+        .schemas(Some("GetAccountParams"), "GetAccountResponse"),
     route(Get, "/api/account/rate-limits", "account/rateLimits/read", Params::Query(&[
         ("excludeResetCreditDetails", Bool),
-    ])),
-    route(Post, "/api/account/login", "account/login/start", Params::Body),
-    route(Post, "/api/account/login/cancel", "account/login/cancel", Params::Body),
-    route(Post, "/api/account/logout", "account/logout", Params::None),
+    ])).doc("getAccountRateLimits", "account", "The account's rate limits")
+        .schemas(None, "GetAccountRateLimitsResponse"),
+    route(Post, "/api/account/login", "account/login/start", Params::Body)
+        .doc("startAccountLogin", "account", "Start a login (API key or ChatGPT)")
+        .schemas(Some("LoginAccountParams"), "LoginAccountResponse")
+        .example(r#"{"type": "apiKey", "apiKey": "sk-..."}"#),
+    route(Post, "/api/account/login/cancel", "account/login/cancel", Params::Body)
+        .doc("cancelAccountLogin", "account", "Cancel a login in progress")
+        .schemas(Some("CancelLoginAccountParams"), "CancelLoginAccountResponse")
+        .example(r#"{"loginId": "b1f4c2d0-3e5a-4c1b-9d7e-6f8a0b1c2d3e"}"#),
+    route(Post, "/api/account/logout", "account/logout", Params::None)
+        .doc("logoutAccount", "account", "Sign the runtime out")
+        .schemas(None, "LogoutAccountResponse"),
     route(Get, "/api/config", "config/read", Params::Query(&[
         ("cwd", Str), ("includeLayers", Bool),
-    ])),
-    route(Post, "/api/config/value", "config/value/write", Params::Body),
-    route(Post, "/api/config/batch", "config/batchWrite", Params::Body),
-    route(Get, "/api/config/requirements", "configRequirements/read", Params::None),
+    ])).doc("readConfig", "config", "The runtime's effective configuration")
+        .schemas(Some("ConfigReadParams"), "ConfigReadResponse"),
+    route(Post, "/api/config/value", "config/value/write", Params::Body)
+        .doc("writeConfigValue", "config", "Write one configuration value")
+        .schemas(Some("ConfigValueWriteParams"), "ConfigWriteResponse")
+        .example(r#"{"keyPath": "model", "value": "gpt-5.1-codex", "mergeStrategy": "replace"}"#),
+    route(Post, "/api/config/batch", "config/batchWrite", Params::Body)
+        .doc("writeConfigBatch", "config", "Write several configuration values at once")
+        .schemas(Some("ConfigBatchWriteParams"), "ConfigWriteResponse")
+        .example(r#"{"edits": [{"keyPath": "model_reasoning_effort", "value": "high", "mergeStrategy": "replace"}]}"#),
+    route(Get, "/api/config/requirements", "configRequirements/read", Params::None)
+        .doc("readConfigRequirements", "config", "Configuration requirements set by policy")
+        .schemas(None, "ConfigRequirementsReadResponse"),
     route(Get, "/api/mcp/servers", "mcpServerStatus/list", Params::Query(&[
         ("cursor", Str), ("limit", Int), ("threadId", Str), ("serverName", Str), ("detail", Str),
-    ])),
-    route(Post, "/api/mcp/reload", "config/mcpServer/reload", Params::None),
-    route(Post, "/api/mcp/servers/{name}/login", "mcpServer/oauth/login", Params::Body),
+    ])).doc("listMcpServers", "mcp", "MCP servers and their status")
+        .schemas(Some("ListMcpServerStatusParams"), "ListMcpServerStatusResponse"),
+    route(Post, "/api/mcp/reload", "config/mcpServer/reload", Params::None)
+        .doc("reloadMcpServers", "mcp", "Reload the MCP server configuration")
+        .schemas(None, "McpServerRefreshResponse"),
+    route(Post, "/api/mcp/servers/{name}/login", "mcpServer/oauth/login", Params::Body)
+        .doc("loginMcpServer", "mcp", "Start an OAuth login to an MCP server")
+        .schemas(Some("McpServerOauthLoginParams"), "McpServerOauthLoginResponse")
+        .example(r#"{"scopes": ["read"]}"#),
     route(Get, "/api/skills", "skills/list", Params::Query(&[
         ("cwds", List), ("forceReload", Bool),
-    ])),
+    ])).doc("listSkills", "skills", "Skills available to the runtime")
+        .schemas(Some("SkillsListParams"), "SkillsListResponse"),
     route(Get, "/api/apps", "app/list", Params::Query(&[
         ("cursor", Str), ("limit", Int), ("threadId", Str), ("forceRefetch", Bool),
-    ])),
-    route(Get, "/api/experimental-features", "experimentalFeature/list", Params::Query(PAGE)),
-    route(Post, "/api/command/exec", "command/exec", Params::Body),
-    route(Post, "/api/feedback", "feedback/upload", Params::Body),
+    ])).doc("listApps", "apps", "Apps (connectors) available to the runtime")
+        .schemas(Some("AppsListParams"), "AppsListResponse"),
+    route(Get, "/api/experimental-features", "experimentalFeature/list", Params::Query(PAGE))
+        .doc("listExperimentalFeatures", "runtime", "Experimental features and whether they are on")
+        .schemas(Some("ExperimentalFeatureListParams"), "ExperimentalFeatureListResponse"),
+    route(Post, "/api/command/exec", "command/exec", Params::Body)
+        .doc("execCommand", "runtime", "Run a one-off command in the runtime's sandbox")
+        .schemas(Some("CommandExecParams"), "CommandExecResponse")
+        .example(r#"{"command": ["ls", "-la"], "cwd": "/srv/billing"}"#),
+    route(Post, "/api/feedback", "feedback/upload", Params::Body)
+        .doc("uploadFeedback", "runtime", "Send feedback (and optionally logs) upstream")
+        .schemas(Some("FeedbackUploadParams"), "FeedbackUploadResponse")
+        .example(r#"{"classification": "bug", "reason": "the diff view is empty", "includeLogs": false}"#),
 ];
 
 /// The system routes, to be merged into the protected `/api` router.
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new().route("/api/capabilities", get(capabilities));
+    let mut router = Router::new();
     for r in ROUTES {
         let handler = move |State(state): State<AppState>,
                             Path(path): Path<HashMap<String, String>>,
@@ -133,6 +220,93 @@ pub fn routes() -> Router<AppState> {
         router = router.route(r.path, method);
     }
     router
+}
+
+/// The OpenAPI path items of the system routes, and the pinned app-server schemas they name.
+/// Schemas are referenced as `#/components/schemas/codex.<Name>`; path parameters fill the
+/// params' field of the same name, so a body schema leaves them out (`codex.<Name>.body`).
+pub(crate) fn openapi_paths() -> (Map<String, Value>, Vec<&'static str>) {
+    let mut paths = Map::new();
+    let mut used = Vec::new();
+    for r in ROUTES {
+        let d = &r.doc;
+        let codex = |name: &str| json!({ "$ref": format!("#/components/schemas/codex.{name}") });
+        let path_params: Vec<&str> = r
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        let mut parameters: Vec<Value> = path_params
+            .iter()
+            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": {"type": "string"} }))
+            .collect();
+        if let Params::Query(spec) = r.params {
+            parameters.extend(spec.iter().map(|(name, kind)| {
+                let schema = match kind {
+                    Str => json!({ "type": "string" }),
+                    Int => json!({ "type": "integer" }),
+                    Bool => json!({ "type": "boolean" }),
+                    List => json!({ "type": "array", "items": { "type": "string" } }),
+                };
+                json!({ "name": name, "in": "query", "required": false, "schema": schema })
+            }));
+        }
+        let mut op = json!({
+            "tags": [d.tag],
+            "summary": d.summary,
+            "description": format!(
+                "Calls the runtime's `{}` method and answers its result unchanged. The schemas \
+                 are those of the pinned codex app-server (`schemas/codex-app-server/`).",
+                r.method
+            ),
+            "operationId": d.operation_id,
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": format!("The result of `{}`", r.method),
+                    "content": { "application/json": { "schema": codex(d.result) } },
+                },
+                "501": crate::openapi::error_response("The runtime lacks the method"),
+                "502": crate::openapi::error_response("The runtime answered with an error"),
+                "504": crate::openapi::error_response("The runtime did not answer in time"),
+            },
+        });
+        used.push(d.result);
+        if let (Params::Body, Some(params)) = (r.params, d.params) {
+            used.push(params);
+            let schema = if path_params.is_empty() {
+                codex(params)
+            } else {
+                json!({ "$ref": format!("#/components/schemas/codex.{params}.body") })
+            };
+            let mut media = json!({ "schema": schema });
+            if let Some(example) = d.example {
+                media["example"] = serde_json::from_str(example).unwrap_or(Value::Null);
+            }
+            op["requestBody"] =
+                json!({ "required": false, "content": { "application/json": media } });
+        }
+        let method = match r.http {
+            Get => "get",
+            Post => "post",
+        };
+        let item = paths.entry(r.path).or_insert_with(|| json!({}));
+        item[method] = op;
+    }
+    (paths, used)
+}
+
+/// The path parameters of the route whose body is `params` (`name` for an MCP login).
+pub(crate) fn path_params_of(params: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|r| r.doc.params == Some(params))
+        .flat_map(|r| {
+            r.path
+                .split('/')
+                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
+        })
+        .collect()
 }
 
 async fn pass_through(
@@ -234,7 +408,54 @@ const STATUS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// answered when probed after `initialize`), and every system route with `capability`: whether
 /// its method is among them (methods with side effects are never probed). Answers 200 while
 /// the runtime is down, with `runtime: null` and `runtimeError`.
-pub async fn capabilities(State(state): State<AppState>) -> Json<Value> {
+/// `GET /api/capabilities`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Capabilities {
+    pub api_version: String,
+    /// Version of the bus contract (`cm.v1.*`).
+    pub contract_version: String,
+    pub gateway_version: String,
+    /// The runtime as the bridge reports it; `null` while it cannot be reached.
+    pub runtime: Option<RuntimeCapabilities>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_error: Option<BusError>,
+    pub routes: Vec<SystemRoute>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuntimeCapabilities {
+    pub bridge_id: String,
+    pub initialized: bool,
+    pub user_agent: Option<String>,
+    /// Operator methods the runtime answered when probed.
+    pub capabilities: Vec<String>,
+}
+
+/// A system route and whether the runtime is known to have its method.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemRoute {
+    pub method: String,
+    pub path: String,
+    pub runtime_method: String,
+    pub capability: bool,
+}
+
+cm_schemas::openapi_schema!(Capabilities);
+
+#[utoipa::path(get, path = "/api/capabilities", operation_id = "getCapabilities", tag = "system",
+    summary = "Versions, the runtime's capabilities and what each system route needs",
+    responses((status = 200, description = "Also while the runtime is down (`runtime: null`)",
+        body = Capabilities, example = json!({
+            "apiVersion": "1.0.0", "contractVersion": "1.0.0", "gatewayVersion": "0.1.0",
+            "runtime": { "bridgeId": "bridge-1", "initialized": true,
+                         "userAgent": "codex_cli_rs/0.169.0", "capabilities": ["model/list"] },
+            "routes": [{ "method": "GET", "path": "/api/models", "runtimeMethod": "model/list",
+                         "capability": true }]
+        }))))]
+pub async fn capabilities(State(state): State<AppState>) -> Json<Capabilities> {
     // A status report answers fast, like readiness: a short time-out of its own.
     let state = AppState {
         request_timeout: STATUS_TIMEOUT,
@@ -248,36 +469,39 @@ pub async fn capabilities(State(state): State<AppState>) -> Json<Value> {
             .as_ref()
             .is_ok_and(|s| s.capabilities.iter().any(|c| c == m))
     };
-    let routes: Vec<Value> = ROUTES
+    let routes = ROUTES
         .iter()
-        .map(|r| {
-            json!({
-                "method": match r.http { Get => "GET", Post => "POST" },
-                "path": r.path,
-                "runtimeMethod": r.method,
-                "capability": known(r.method),
-            })
+        .map(|r| SystemRoute {
+            method: match r.http {
+                Get => "GET",
+                Post => "POST",
+            }
+            .into(),
+            path: r.path.into(),
+            runtime_method: r.method.into(),
+            capability: known(r.method),
         })
         .collect();
-    let mut body = json!({
-        "apiVersion": API_VERSION,
-        "contractVersion": CONTRACT_VERSION,
-        "gatewayVersion": env!("CARGO_PKG_VERSION"),
-        "runtime": Value::Null,
-        "routes": routes,
-    });
-    match &status {
-        Ok(s) => {
-            body["runtime"] = json!({
-                "bridgeId": s.bridge_id,
-                "initialized": s.initialized,
-                "userAgent": s.user_agent,
-                "capabilities": s.capabilities,
-            });
-        }
-        Err(e) => body["runtimeError"] = json!(e),
-    }
-    Json(body)
+    let (runtime, runtime_error) = match status {
+        Ok(s) => (
+            Some(RuntimeCapabilities {
+                bridge_id: s.bridge_id,
+                initialized: s.initialized,
+                user_agent: s.user_agent,
+                capabilities: s.capabilities,
+            }),
+            None,
+        ),
+        Err(e) => (None, Some(e)),
+    };
+    Json(Capabilities {
+        api_version: API_VERSION.into(),
+        contract_version: CONTRACT_VERSION.into(),
+        gateway_version: env!("CARGO_PKG_VERSION").into(),
+        runtime,
+        runtime_error,
+        routes,
+    })
 }
 
 #[cfg(test)]

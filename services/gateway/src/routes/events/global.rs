@@ -9,14 +9,19 @@ use serde::Deserialize;
 
 use super::select::{Selection, check_id, parse_kinds, parse_scope};
 use super::{EventStream, Start, open, resume_point};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
+use cm_schemas::StreamedEvent;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct GlobalEventsQuery {
+    /// `session`, `project`, `runtime` or `queue`.
     pub scope: Option<String>,
+    /// One instance of `scope` (requires `scope`).
     pub scope_id: Option<String>,
+    /// One session: short for `scope=session&scopeId=`.
     pub session_id: Option<String>,
     /// `item.delta`, a prefix `item.*`, or several comma-separated.
     pub kind: Option<String>,
@@ -24,6 +29,13 @@ pub struct GlobalEventsQuery {
     pub after: Option<u64>,
 }
 
+#[utoipa::path(get, path = "/api/events", operation_id = "streamEvents", tag = "events",
+    summary = "Follow every event (Server-Sent Events)",
+    description = "Each frame is `id:` = the stream sequence, `event:` = the kind, `data:` = a `StreamedEvent`. Resume with `Last-Event-ID` (or `after`): nothing is skipped or repeated; history older than the stream keeps is read from Postgres; a `gap` event asks the client to refetch snapshots; `heartbeat` comments keep the connection alive; a client too slow to read is sent `dropped` and closed. Without a resume point it starts with the next event.",
+    params(GlobalEventsQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence")),
+    responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = StreamedEvent, example = json!("id: 42\nevent: item.delta\ndata: {\"seq\":42,\"event\":{\"id\":\"0193b0c2-aaaa-7bbb-8ccc-0d0e0f101112\",\"time\":\"2026-11-25T09:30:01Z\",\"scope\":\"session\",\"scopeId\":\"019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011\",\"kind\":\"item.delta\",\"data\":{\"turnId\":\"019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011\",\"itemId\":\"msg_1\",\"stream\":\"text\",\"delta\":\"Hello\"}}}\n\n")),
+        (status = 429, description = "Too many open streams", body = ErrorBody)))]
 pub async fn global_events(
     State(state): State<AppState>,
     Query(q): Query<GlobalEventsQuery>,

@@ -7,12 +7,12 @@
 //! where neither has it. `: heartbeat` comments keep idle connections open. Streams are bounded
 //! in number and a client that stops reading is dropped without slowing anyone else (`limits`).
 
-mod global;
+pub mod global;
 mod history;
 mod limits;
 mod pump;
 mod select;
-mod session;
+pub mod session;
 
 use std::convert::Infallible;
 
@@ -23,9 +23,7 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, future};
 use tokio_stream::wrappers::ReceiverStream;
 
-pub use global::global_events;
 pub use limits::{Streams, StreamsConfig};
-pub use session::session_events;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

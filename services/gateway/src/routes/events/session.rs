@@ -10,10 +10,12 @@ use serde::Deserialize;
 
 use super::select::{Selection, check_id, parse_kinds};
 use super::{EventStream, Start, open, resume_point};
-use crate::error::ApiResult;
+use crate::error::{ApiResult, ErrorBody};
 use crate::state::AppState;
+use cm_schemas::StreamedEvent;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionEventsQuery {
     /// Resume after this stream sequence (used when no `Last-Event-ID` header is sent).
     pub after: Option<u64>,
@@ -21,6 +23,14 @@ pub struct SessionEventsQuery {
     pub kind: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/sessions/{id}/events", operation_id = "streamSessionEvents", tag = "events",
+    summary = "Follow one session's events (Server-Sent Events)",
+    description = "From the beginning of the session's history unless a resume point is given: pass the `seq` of a snapshot as `Last-Event-ID` (or `after`) to continue exactly where it ends. Frames, heartbeats, `gap` and `dropped` as for `/api/events`.",
+    params(SessionEventsQuery,
+        ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence")),
+    responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = StreamedEvent, example = json!("id: 42\nevent: item.delta\ndata: {\"seq\":42,\"event\":{\"id\":\"0193b0c2-aaaa-7bbb-8ccc-0d0e0f101112\",\"time\":\"2026-11-25T09:30:01Z\",\"scope\":\"session\",\"scopeId\":\"019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011\",\"kind\":\"item.delta\",\"data\":{\"turnId\":\"019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011\",\"itemId\":\"msg_1\",\"stream\":\"text\",\"delta\":\"Hello\"}}}\n\n")),
+        (status = 410, description = "The session was deleted", body = ErrorBody),
+        (status = 429, description = "Too many open streams", body = ErrorBody)))]
 pub async fn session_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
