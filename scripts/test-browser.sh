@@ -80,7 +80,10 @@ trap 'exit 130' INT TERM
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 BASE="http://127.0.0.1:$PORT"
 
+# With CM_API_COVERAGE_DIR (scripts/test.sh) the gateway logs its requests there too.
+[ -z "${CM_API_COVERAGE_DIR:-}" ] || mkdir -p "$CM_API_COVERAGE_DIR"
 env -u CM_WEB_DIR -u DATABASE_URL -u CM_TOKEN_FILE -u CM_DATA_DIR \
+    ${CM_API_COVERAGE_DIR:+CM_ACCESS_LOG="$CM_API_COVERAGE_DIR/browser-$$.jsonl"} \
     XDG_CONFIG_HOME="$CONF" \
     CM_APPROVAL_POLICY=untrusted \
     CM_CODEX_CONFIG="features.default_mode_request_user_input=true" \

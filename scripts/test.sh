@@ -6,6 +6,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 started=$(date +%s)
+# Every gateway the tests start logs its requests here; api-coverage then checks that each
+# operation of schemas/openapi.json was reached by some test (docs/api.md).
+export CM_API_COVERAGE_DIR="$CARGO_TARGET_DIR/api-coverage"
+rm -rf "$CM_API_COVERAGE_DIR" && mkdir -p "$CM_API_COVERAGE_DIR"
 scripts/install-deps.sh
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -17,5 +21,6 @@ cargo test --workspace --exclude cm-e2e --locked --no-fail-fast
 cargo test -p cm-e2e --locked --no-fail-fast -- --test-threads=1
 # Screenshots of test runs go next to the build, not over the ones committed in docs/.
 CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
+cargo run -q -p cm-e2e --bin api-coverage --locked
 scripts/check-compose.sh
 echo "test.sh: all checks passed in $(( $(date +%s) - started )) s"
