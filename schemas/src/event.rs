@@ -236,6 +236,18 @@ pub enum EventBody {
     /// The last turns were rolled back (`thread/revert`) and removed from the transcript.
     #[serde(rename = "session.rolled_back", rename_all = "camelCase")]
     SessionRolledBack { turn_ids: Vec<String> },
+    /// A supplemental transcript entry was created or replaced (`transcript/upsert`, keyed by
+    /// message id). The first one of a message id gives the entry its place (its `seq`).
+    #[serde(rename = "transcript.upserted", rename_all = "camelCase")]
+    TranscriptUpserted {
+        message_id: String,
+        role: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        turn_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data: Option<Value>,
+    },
     /// A project was created or changed (scope `project`).
     #[serde(rename = "project.updated")]
     ProjectUpdated { project: ProjectInfo },
@@ -268,6 +280,7 @@ impl EventBody {
             EventBody::SessionUpdated { .. } => "session.updated",
             EventBody::SessionDeleted { .. } => "session.deleted",
             EventBody::SessionRolledBack { .. } => "session.rolled_back",
+            EventBody::TranscriptUpserted { .. } => "transcript.upserted",
             EventBody::ProjectUpdated { .. } => "project.updated",
             EventBody::ProjectDeleted { .. } => "project.deleted",
         }

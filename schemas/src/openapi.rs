@@ -135,6 +135,7 @@ crate::openapi_schema!(
     crate::session::SessionInfo,
     crate::session::SessionPage,
     crate::session::SessionSnapshot,
+    crate::session::TranscriptEntry,
     crate::session::TurnAccepted,
     crate::thread::TurnOverrides,
 );

@@ -21,7 +21,8 @@ pub struct ProjectInfo {
     pub sessions: SessionCounts,
 }
 
-/// `total = active + archived`; deleted sessions are not counted.
+/// The sessions a default list shows: `total = active + archived`, neither deleted nor
+/// system-owned sessions counted; `systemOwned` counts the latter apart.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionCounts {
@@ -29,6 +30,9 @@ pub struct SessionCounts {
     /// Sessions that are not archived.
     pub active: u64,
     pub archived: u64,
+    /// Sessions owned by a system component (in none of the other counts).
+    #[serde(default)]
+    pub system_owned: u64,
 }
 
 /// `cm.v1.session.project.create`
@@ -101,4 +105,7 @@ pub struct DeleteProjectSessions {
 #[serde(rename_all = "camelCase")]
 pub struct BulkResult {
     pub count: u64,
+    /// System-owned sessions left alone because the caller is not a system component.
+    #[serde(default)]
+    pub skipped: u64,
 }

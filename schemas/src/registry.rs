@@ -27,6 +27,19 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ),
         ("session.StartTurn", schema_for!(session::StartTurn)),
         ("session.TurnAccepted", schema_for!(session::TurnAccepted)),
+        (
+            "session.TranscriptEntry",
+            schema_for!(session::TranscriptEntry),
+        ),
+        (
+            "session.UpsertTranscriptEntry",
+            schema_for!(session::UpsertTranscriptEntry),
+        ),
+        (
+            "session.TranscriptUpserted",
+            schema_for!(session::TranscriptUpserted),
+        ),
+        ("request.RequestClass", schema_for!(request::RequestClass)),
         ("runtime.ThreadStart", schema_for!(runtime::ThreadStart)),
         ("runtime.ThreadStarted", schema_for!(runtime::ThreadStarted)),
         ("runtime.TurnStart", schema_for!(runtime::TurnStart)),

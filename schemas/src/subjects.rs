@@ -71,6 +71,7 @@ pub mod verb {
     pub const SETTINGS_SET: &str = "settings.set";
     pub const SETTINGS_MERGE: &str = "settings.merge";
     pub const SETTINGS_UNSET: &str = "settings.unset";
+    pub const TRANSCRIPT_UPSERT: &str = "transcript.upsert";
     // runtime bridge
     pub const THREAD_START: &str = "thread.start";
     pub const TURN_START: &str = "turn.start";

@@ -120,10 +120,29 @@ impl Bus {
         Req: Serialize + ?Sized,
         Resp: DeserializeOwned,
     {
+        self.request_as(subject, body, timeout, None).await
+    }
+
+    /// [`Bus::request`] on behalf of `actor` (the [`crate::ACTOR_HEADER`]): a system component
+    /// (`system:<name>`) acting on the sessions it owns.
+    pub async fn request_as<Req, Resp>(
+        &self,
+        subject: &str,
+        body: &Req,
+        timeout: Duration,
+        actor: Option<&str>,
+    ) -> Result<Resp, BusError>
+    where
+        Req: Serialize + ?Sized,
+        Resp: DeserializeOwned,
+    {
         let payload = serde_json::to_vec(body)
             .map_err(|e| BusError::internal(format!("request encoding failed: {e}")))?;
         let mut headers = HeaderMap::new();
         cm_telemetry::inject_current(&mut headers);
+        if let Some(actor) = actor {
+            headers.insert(crate::ACTOR_HEADER, actor);
+        }
         let request = async_nats::Request::new()
             .payload(payload.into())
             .headers(headers)

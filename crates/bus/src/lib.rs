@@ -13,7 +13,7 @@ mod streams;
 pub use args::ServiceArgs;
 pub use client::{Bus, ConnectError, PublishError};
 pub use lifecycle::{cancel_on_signal, terminated};
-pub use serve::{Handler, serve_endpoint, spawn_endpoint};
+pub use serve::{ACTOR_HEADER, Handler, actor, serve_endpoint, spawn_endpoint};
 pub use streams::{EventsStreamConfig, ensure_events_stream, ensure_jobs_stream};
 
 /// Default time a command waits for its reply.

@@ -15,6 +15,20 @@ use tracing::Instrument;
 /// How many requests of one endpoint run at once.
 const CONCURRENCY: usize = 64;
 
+/// The NATS header naming who sends a command (`system:<name>` for system components). Only
+/// bus clients set it; the gateway never does, so no HTTP request carries it.
+pub const ACTOR_HEADER: &str = "Cm-Actor";
+
+tokio::task_local! {
+    static ACTOR: Option<String>;
+}
+
+/// The [`ACTOR_HEADER`] of the command being handled (inside a handler; `None` elsewhere or
+/// when the sender set none). A task-local, so handlers keep their plain `(ctx, request)` shape.
+pub fn actor() -> Option<String> {
+    ACTOR.try_with(Clone::clone).ok().flatten()
+}
+
 /// A typed command handler.
 pub trait Handler<Req, Resp>: Send + Sync + 'static {
     fn call(&self, req: Req) -> impl Future<Output = Result<Resp, BusError>> + Send;
@@ -57,9 +71,15 @@ where
     let span =
         tracing::info_span!("bus.handle", messaging.destination = %subject, otel.kind = "server");
     cm_telemetry::set_parent_from(&span, request.message.headers.as_ref());
+    let actor = request
+        .message
+        .headers
+        .as_ref()
+        .and_then(|h| h.get(ACTOR_HEADER))
+        .map(|v| v.as_str().to_owned());
     async {
         let result = match serde_json::from_slice::<Req>(&request.message.payload) {
-            Ok(req) => handler.call(req).await,
+            Ok(req) => ACTOR.scope(actor, handler.call(req)).await,
             Err(e) => Err(BusError::validation(
                 "body",
                 format!("invalid request: {e}"),

@@ -89,7 +89,7 @@ async fn apply_body(
             .await?;
         }
         EventBody::TurnStarted { turn_id } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             tx.execute(
                 "UPDATE session.sessions SET status = 'active' WHERE id = $1",
                 &[&sid],
@@ -102,7 +102,7 @@ async fn apply_body(
             item_type,
             item,
         } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             tx.execute(
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, 'streaming', $5, $6)
@@ -124,7 +124,7 @@ async fn apply_body(
             stream,
             delta,
         } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             tx.execute(
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, 'streaming', $5, '{}'::jsonb)
@@ -139,7 +139,7 @@ async fn apply_body(
             item_type,
             item,
         } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             let status = item
                 .get("status")
                 .and_then(Value::as_str)
@@ -170,7 +170,7 @@ async fn apply_body(
             reason,
             error,
         } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             tx.execute(
                 "UPDATE session.turns SET status = $3, reason = $4, error = $5, completed_at = now()
                  WHERE session_id = $1 AND id = $2",
@@ -240,7 +240,7 @@ async fn apply_body(
             explanation,
             plan,
         } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             let plan = serde_json::json!({ "explanation": explanation, "steps": plan });
             tx.execute(
                 "UPDATE session.turns SET plan = $3 WHERE session_id = $1 AND id = $2",
@@ -249,7 +249,7 @@ async fn apply_body(
             .await?;
         }
         EventBody::DiffUpdated { turn_id, diff } => {
-            ensure_turn(tx, sid, turn_id).await?;
+            ensure_turn(tx, sid, turn_id, seq).await?;
             tx.execute(
                 "UPDATE session.turns SET diff = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, diff],
@@ -262,6 +262,25 @@ async fn apply_body(
         EventBody::SessionDeleted { .. } => crate::lifecycle::apply_deleted(tx, sid).await?,
         EventBody::SessionRolledBack { turn_ids } => {
             crate::lifecycle::apply_rolled_back(tx, sid, turn_ids).await?;
+        }
+        EventBody::TranscriptUpserted {
+            message_id,
+            role,
+            text,
+            turn_id,
+            data,
+        } => {
+            crate::transcript::write(
+                tx,
+                sid,
+                seq,
+                message_id,
+                role,
+                text,
+                turn_id.as_deref(),
+                data.as_ref(),
+            )
+            .await?;
         }
         EventBody::UsageUpdated { turn_id: None, .. }
         | EventBody::ProjectUpdated { .. }
@@ -276,15 +295,19 @@ async fn apply_body(
     Ok(())
 }
 
+/// The turn's row, created by its first event if the command that started it has not; the
+/// first applied event (`turn.started`) gives the turn its place in the stream (`seq`).
 async fn ensure_turn(
     tx: &Transaction<'_>,
     sid: &str,
     turn_id: &str,
+    seq: i64,
 ) -> Result<(), tokio_postgres::Error> {
     tx.execute(
-        "INSERT INTO session.turns (session_id, id, status) VALUES ($1, $2, 'inProgress')
-         ON CONFLICT (session_id, id) DO NOTHING",
-        &[&sid, &turn_id],
+        "INSERT INTO session.turns (session_id, id, status, seq) VALUES ($1, $2, 'inProgress', $3)
+         ON CONFLICT (session_id, id) DO UPDATE SET seq = EXCLUDED.seq
+         WHERE session.turns.seq IS NULL",
+        &[&sid, &turn_id, &seq],
     )
     .await?;
     Ok(())

@@ -38,6 +38,9 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
     if req.cwd.as_ref().is_some_and(|cwd| !cwd.starts_with('/')) {
         return Err(BusError::validation("cwd", "cwd must be an absolute path"));
     }
+    if let Some(owner) = &req.owner {
+        lifecycle::valid_owner(owner)?;
+    }
     // Fail before touching the runtime if the database is down.
     let client = ctx.pool.get().await.map_err(db::error)?;
     let mut req = req;
@@ -58,11 +61,11 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         .await?;
     let row = client
         .query_one(
-            "INSERT INTO session.sessions (id, title, cwd, model, project_id) VALUES ($1, $2, $3, $4, $5)
+            "INSERT INTO session.sessions (id, title, cwd, model, project_id, owner) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, cwd = EXCLUDED.cwd, model = EXCLUDED.model,
-                project_id = EXCLUDED.project_id
+                project_id = EXCLUDED.project_id, owner = EXCLUDED.owner
              RETURNING created_at, updated_at, status",
-            &[&started.thread_id, &req.title, &started.cwd, &started.model, &req.project_id],
+            &[&started.thread_id, &req.title, &started.cwd, &started.model, &req.project_id, &req.owner],
         )
         .await
         .map_err(db::error)?;
@@ -76,6 +79,8 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         status: row.get("status"),
         project_id: req.project_id,
         archived: false,
+        system_owned: req.owner.is_some(),
+        owner: req.owner,
     };
     let event = Event::session(
         &session.id,
@@ -181,7 +186,7 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
 /// The session's running turn, or `no_active_turn`.
 async fn active_turn(ctx: &Ctx, session_id: &str) -> Result<String, BusError> {
     let client = ctx.pool.get().await.map_err(db::error)?;
-    lifecycle::live(&**client, session_id).await?;
+    lifecycle::writable(&**client, session_id).await?;
     let row = client
         .query_opt(
             "SELECT id FROM session.turns WHERE session_id = $1 AND status = 'inProgress'

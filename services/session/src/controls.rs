@@ -88,7 +88,7 @@ pub async fn set(ctx: Arc<Ctx>, req: SetSessionControls) -> Result<SessionContro
         .map_err(|e| BusError::validation("controls", e.to_string()))?;
     validate(&setting)?;
     let client = ctx.pool.get().await.map_err(db::error)?;
-    lifecycle::live(&**client, &req.session_id).await?;
+    lifecycle::writable(&**client, &req.session_id).await?;
     let defaults = defaults(&**client).await?;
     check_locks(&defaults, &setting)?;
     let row = client

@@ -12,6 +12,7 @@ mod lifecycle;
 mod projects;
 mod queries;
 mod requests;
+mod transcript;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,6 +191,10 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     )
     .await
     .map_err(e)?;
+
+    spawn_endpoint(&group, t, verb::TRANSCRIPT_UPSERT, &ctx, transcript::upsert)
+        .await
+        .map_err(e)?;
 
     // Controls and settings (S5).
     spawn_endpoint(

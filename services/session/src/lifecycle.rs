@@ -57,9 +57,88 @@ pub async fn live(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusE
     }
 }
 
-/// A live session whose thread can run: archived ones answer `conflict` (unarchive first).
-pub async fn usable(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
+/// Whether the command being handled comes from a system component: its NATS message carries
+/// `Cm-Actor: system:<name>` ([`cm_bus::ACTOR_HEADER`]). The gateway never sets that header, so
+/// no HTTP request is one.
+pub fn system_actor() -> bool {
+    cm_bus::actor().is_some_and(|a| a.starts_with(SYSTEM_PREFIX))
+}
+
+const SYSTEM_PREFIX: &str = "system:";
+const MAX_OWNER: usize = 100;
+
+/// An owner given at creation: `system:<name>`, at most [`MAX_OWNER`] characters.
+pub fn valid_owner(owner: &str) -> Result<(), BusError> {
+    let name = owner.strip_prefix(SYSTEM_PREFIX).unwrap_or_default();
+    if name.is_empty()
+        || owner.chars().count() > MAX_OWNER
+        || owner.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(BusError::validation(
+            "owner",
+            format!("owner must be system:<name>, at most {MAX_OWNER} characters, no spaces"),
+        ));
+    }
+    Ok(())
+}
+
+/// The one check for system-owned sessions: only system components change them; anyone else
+/// (every HTTP client) gets `forbidden`. Reads never call this.
+pub fn ensure_may_change(session: &SessionInfo) -> Result<(), BusError> {
+    match &session.owner {
+        Some(owner) if !system_actor() => Err(BusError::new(
+            ErrorCode::Forbidden,
+            format!(
+                "session {} is owned by {owner}: it is read-only here",
+                session.id
+            ),
+        )
+        .with_details(
+            json!({ "sessionId": session.id, "owner": owner, "reason": "system_owned" }),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The live session, if the caller may change it (`not_found` / `gone` / `forbidden`).
+pub async fn writable(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
     let session = live(db, id).await?;
+    ensure_may_change(&session)?;
+    Ok(session)
+}
+
+/// Locks the live session's row until the transaction ends (`not_found` / `gone` /
+/// `forbidden` otherwise): a write under it is ordered with deletes, rollbacks and other
+/// writes of the session.
+pub async fn lock_writable(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
+    let row = db
+        .query_opt(
+            &format!(
+                "SELECT {} FROM session.sessions WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+                queries::SESSION_COLUMNS
+            ),
+            &[&id],
+        )
+        .await
+        .map_err(db::error)?;
+    let Some(row) = row else {
+        return Err(missing(db, id).await);
+    };
+    let session = queries::session_from(&row);
+    ensure_may_change(&session)?;
+    Ok(session)
+}
+
+/// A live session the caller may change whose thread can run: archived ones answer
+/// `conflict` (unarchive first).
+pub async fn usable(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
+    let session = writable(db, id).await?;
+    not_archived(session)
+}
+
+/// `conflict` for an archived session.
+pub fn not_archived(session: SessionInfo) -> Result<SessionInfo, BusError> {
+    let id = session.id.as_str();
     if session.archived {
         return Err(BusError::new(
             ErrorCode::Conflict,
@@ -207,7 +286,7 @@ pub async fn update(ctx: Arc<Ctx>, req: UpdateSession) -> Result<SessionInfo, Bu
     let id = req.session_id.as_str();
     let current = {
         let client = ctx.pool.get().await.map_err(db::error)?;
-        live(&**client, id).await?
+        writable(&**client, id).await?
     };
     if title.is_none() && req.project_id.is_none() {
         return Ok(current);
@@ -236,7 +315,7 @@ pub async fn archive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusE
     let id = req.session_id.as_str();
     {
         let client = ctx.pool.get().await.map_err(db::error)?;
-        let current = live(&**client, id).await?;
+        let current = writable(&**client, id).await?;
         if current.archived {
             return Ok(current);
         }
@@ -255,7 +334,7 @@ pub async fn unarchive(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, Bu
     let id = req.session_id.as_str();
     let current = {
         let client = ctx.pool.get().await.map_err(db::error)?;
-        live(&**client, id).await?
+        writable(&**client, id).await?
     };
     if !current.archived {
         return Ok(current);

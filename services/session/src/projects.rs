@@ -24,9 +24,10 @@ const MAX_PATH: usize = 4096;
 
 /// One project with its counts, or all of them (`id` = None), ordered by name.
 const SELECT: &str = "SELECT p.id, p.name, p.cwd, p.created_at, p.updated_at,
-        count(s.id) AS total,
-        count(s.id) FILTER (WHERE NOT s.archived) AS active,
-        count(s.id) FILTER (WHERE s.archived) AS archived
+        count(s.id) FILTER (WHERE s.owner IS NULL) AS total,
+        count(s.id) FILTER (WHERE s.owner IS NULL AND NOT s.archived) AS active,
+        count(s.id) FILTER (WHERE s.owner IS NULL AND s.archived) AS archived,
+        count(s.id) FILTER (WHERE s.owner IS NOT NULL) AS system_owned
     FROM session.projects p
     LEFT JOIN session.sessions s ON s.project_id = p.id AND s.deleted_at IS NULL
     WHERE ($1::text IS NULL OR p.id = $1)
@@ -45,6 +46,7 @@ fn project_from(row: &Row) -> ProjectInfo {
             total: count("total"),
             active: count("active"),
             archived: count("archived"),
+            system_owned: count("system_owned"),
         },
     }
 }
@@ -201,11 +203,20 @@ pub async fn delete(ctx: Arc<Ctx>, req: ProjectRef) -> Result<ProjectRef, BusErr
         .map_err(db::error)?
         .get(0);
     if sessions > 0 {
+        let system_owned: i64 = tx
+            .query_one(
+                "SELECT count(*) FROM session.sessions
+                 WHERE project_id = $1 AND deleted_at IS NULL AND owner IS NOT NULL",
+                &[&req.project_id],
+            )
+            .await
+            .map_err(db::error)?
+            .get(0);
         return Err(BusError::new(
             ErrorCode::Conflict,
             format!("the project has {sessions} session(s): move or delete them first"),
         )
-        .with_details(json!({ "sessions": sessions })));
+        .with_details(json!({ "sessions": sessions, "systemOwned": system_owned })));
     }
     tx.execute(
         "DELETE FROM session.projects WHERE id = $1",
@@ -267,17 +278,21 @@ pub async fn move_sessions(
         hold(&*tx, to).await?;
     }
     if req.to_project_id.as_deref() == Some(req.project_id.as_str()) {
-        return Ok(BulkResult { count: 0 });
+        return Ok(BulkResult {
+            count: 0,
+            skipped: 0,
+        });
     }
+    let system = lifecycle::system_actor();
     let rows = tx
         .query(
             &format!(
                 "UPDATE session.sessions SET project_id = $2, updated_at = now()
-                 WHERE project_id = $1 AND deleted_at IS NULL
+                 WHERE project_id = $1 AND deleted_at IS NULL AND (owner IS NULL OR $3)
                  RETURNING {}",
                 queries::SESSION_COLUMNS
             ),
-            &[&req.project_id, &req.to_project_id],
+            &[&req.project_id, &req.to_project_id, &system],
         )
         .await
         .map_err(db::error)?;
@@ -286,10 +301,12 @@ pub async fn move_sessions(
         let session = queries::session_from(row);
         lifecycle::publish_updated(&ctx, &*tx, session).await?;
     }
+    let skipped = skipped(&*tx, &req.project_id).await?;
     tx.commit().await.map_err(db::error)?;
     tracing::info!(project.id = %req.project_id, moved = rows.len(), "project sessions moved");
     Ok(BulkResult {
         count: rows.len() as u64,
+        skipped,
     })
 }
 
@@ -301,17 +318,20 @@ pub async fn delete_sessions(
 ) -> Result<BulkResult, BusError> {
     let client = ctx.pool.get().await.map_err(db::error)?;
     hold(&**client, &req.project_id).await?;
+    let system = lifecycle::system_actor();
     let ids: Vec<String> = client
         .query(
             "SELECT id FROM session.sessions WHERE project_id = $1 AND deleted_at IS NULL
+                AND (owner IS NULL OR $2)
              ORDER BY created_at DESC, id DESC",
-            &[&req.project_id],
+            &[&req.project_id, &system],
         )
         .await
         .map_err(db::error)?
         .iter()
         .map(|r| r.get(0))
         .collect();
+    let skipped = skipped(&**client, &req.project_id).await?;
     drop(client);
     let mut count = 0u64;
     for id in &ids {
@@ -331,5 +351,23 @@ pub async fn delete_sessions(
         }
     }
     tracing::info!(project.id = %req.project_id, deleted = count, "project sessions deleted");
-    Ok(BulkResult { count })
+    Ok(BulkResult { count, skipped })
+}
+
+/// How many system-owned sessions a bulk operation leaves alone: those of the project, unless
+/// the caller is a system component (then it acts on them too).
+async fn skipped(db: &impl GenericClient, project: &str) -> Result<u64, BusError> {
+    if lifecycle::system_actor() {
+        return Ok(0);
+    }
+    let n: i64 = db
+        .query_one(
+            "SELECT count(*) FROM session.sessions
+             WHERE project_id = $1 AND deleted_at IS NULL AND owner IS NOT NULL",
+            &[&project],
+        )
+        .await
+        .map_err(db::error)?
+        .get(0);
+    Ok(n.max(0) as u64)
 }

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use cm_schemas::session::{
-    ArchivedFilter, ItemRecord, ListSessions, SessionInfo, SessionPage, SessionSnapshot, TurnRecord,
+    ArchivedFilter, ItemRecord, ListSessions, SessionInfo, SessionPage, SessionSnapshot,
+    SystemOwnedFilter, TurnRecord,
 };
 use tokio_postgres::{GenericClient, Row};
 
 pub const SESSION_COLUMNS: &str =
-    "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived";
+    "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived, owner";
 
 pub fn session_from(row: &Row) -> SessionInfo {
     SessionInfo {
@@ -20,6 +21,8 @@ pub fn session_from(row: &Row) -> SessionInfo {
         updated_at: row.get("updated_at"),
         project_id: row.get("project_id"),
         archived: row.get("archived"),
+        system_owned: row.get::<_, Option<String>>("owner").is_some(),
+        owner: row.get("owner"),
     }
 }
 
@@ -51,6 +54,11 @@ pub async fn page(
         ArchivedFilter::Only => Some(true),
         ArchivedFilter::All => None,
     };
+    let system_owned = match req.system_owned {
+        SystemOwnedFilter::Exclude => Some(false),
+        SystemOwnedFilter::Only => Some(true),
+        SystemOwnedFilter::All => None,
+    };
     let (at, after_id) = cursor.unzip();
     let rows = db
         .query(
@@ -61,6 +69,7 @@ pub async fn page(
                    AND (NOT $2 OR project_id IS NULL)
                    AND ($3::boolean IS NULL OR archived = $3)
                    AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5::text))
+                   AND ($7::boolean IS NULL OR (owner IS NOT NULL) = $7)
                  ORDER BY created_at DESC, id DESC LIMIT $6"
             ),
             &[
@@ -70,6 +79,7 @@ pub async fn page(
                 &at,
                 &after_id,
                 &(limit + 1),
+                &system_owned,
             ],
         )
         .await?;
@@ -107,7 +117,7 @@ pub async fn snapshot(
     };
     let turn_rows = db
         .query(
-            "SELECT id, status, reason, error, usage, plan, diff, started_at, completed_at FROM session.turns
+            "SELECT id, seq, status, reason, error, usage, plan, diff, started_at, completed_at FROM session.turns
              WHERE session_id = $1 ORDER BY ordinal",
             &[&id],
         )
@@ -123,6 +133,7 @@ pub async fn snapshot(
         .iter()
         .map(|r| TurnRecord {
             id: r.get("id"),
+            seq: r.get::<_, Option<i64>>("seq").map(|s| s as u64),
             status: r.get("status"),
             reason: r.get("reason"),
             error: r.get("error"),
@@ -146,9 +157,14 @@ pub async fn snapshot(
             });
         }
     }
+    // Entries are written by their command before the consumer gets to their event, so one may
+    // be newer than `seq`; its event then follows on the stream, and applying it again (an
+    // upsert by message id that keeps the place) changes nothing.
+    let entries = crate::transcript::entries(db, id).await?;
     Ok(Some(SessionSnapshot {
         session,
         turns,
+        entries,
         seq,
     }))
 }

@@ -62,6 +62,7 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
     if !req.session_id.is_empty() && current.request.session_id != req.session_id {
         return Err(BusError::not_found("request", &req.request_id));
     }
+    crate::lifecycle::writable(&*tx, &current.request.session_id).await?;
     let response = response_for(&current.request, &req)?;
     match current.status.as_str() {
         "pending" => {}

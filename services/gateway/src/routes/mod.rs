@@ -8,6 +8,7 @@ mod projects;
 mod requests;
 mod sessions;
 mod system;
+mod transcript;
 
 use std::sync::Arc;
 
@@ -43,6 +44,8 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(lifecycle::resume))
         .routes(routes!(lifecycle::review))
         .routes(routes!(lifecycle::clean_terminals))
+        // Supplemental transcript entries (S3).
+        .routes(routes!(transcript::upsert))
         // Pending requests (S4).
         .routes(routes!(requests::list))
         .routes(routes!(requests::decide))

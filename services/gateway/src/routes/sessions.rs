@@ -37,6 +37,13 @@ pub async fn create(
     payload: Result<Json<CreateSession>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
     let req = body(payload)?;
+    // Only system components create system-owned sessions, over the bus.
+    if req.owner.is_some() {
+        return Err(ApiError(cm_schemas::BusError::validation(
+            "owner",
+            "owner cannot be set over the HTTP API: system-owned sessions are created over the bus",
+        )));
+    }
     let session = state.command(&cmd(verb::SESSION_CREATE), &req).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }

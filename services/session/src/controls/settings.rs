@@ -60,7 +60,7 @@ pub async fn set(ctx: Arc<Ctx>, req: SetSetting) -> Result<Setting, BusError> {
     }
     check_size(&req.key, &req.value)?;
     let client = ctx.pool.get().await.map_err(db::error)?;
-    let scope = scope(&**client, req.session_id.as_deref()).await?;
+    let scope = write_scope(&**client, req.session_id.as_deref()).await?;
     let row = client
         .query_one(
             &format!(
@@ -85,7 +85,7 @@ pub async fn merge(ctx: Arc<Ctx>, req: MergeSetting) -> Result<Setting, BusError
         ));
     }
     let mut client = ctx.pool.get().await.map_err(db::error)?;
-    let scope = scope(&**client, req.session_id.as_deref()).await?;
+    let scope = write_scope(&**client, req.session_id.as_deref()).await?;
     let tx = client.transaction().await.map_err(db::error)?;
     // Create the row first so that concurrent merges of a new key queue on its lock.
     tx.execute(
@@ -129,7 +129,7 @@ pub async fn merge(ctx: Arc<Ctx>, req: MergeSetting) -> Result<Setting, BusError
 pub async fn unset(ctx: Arc<Ctx>, req: SettingRef) -> Result<SettingRef, BusError> {
     check_key(&req.key)?;
     let client = ctx.pool.get().await.map_err(db::error)?;
-    let scope = scope(&**client, req.session_id.as_deref()).await?;
+    let scope = write_scope(&**client, req.session_id.as_deref()).await?;
     let deleted = client
         .execute(
             "DELETE FROM session.settings WHERE session_id = $1 AND key = $2",
@@ -141,6 +141,14 @@ pub async fn unset(ctx: Arc<Ctx>, req: SettingRef) -> Result<SettingRef, BusErro
         return Err(BusError::not_found("setting", &req.key));
     }
     Ok(req)
+}
+
+/// [`scope`] for a write: a system-owned session's settings are its owner's (`forbidden`).
+async fn write_scope(db: &impl GenericClient, session: Option<&str>) -> Result<String, BusError> {
+    match session {
+        None => Ok(String::new()),
+        Some(id) => lifecycle::writable(db, id).await.map(|s| s.id),
+    }
 }
 
 /// `''` for global settings; a session's id once it is known to be live.

@@ -71,12 +71,18 @@ pub async fn apply_rolled_back(
     remove_turns(tx, sid, turn_ids).await
 }
 
-/// Deletes turns with their items (cascade) and their requests.
+/// Deletes turns with their items (cascade), their requests and the transcript entries
+/// attached to them.
 pub(super) async fn remove_turns(
     db: &impl GenericClient,
     sid: &str,
     turn_ids: &[String],
 ) -> Result<(), tokio_postgres::Error> {
+    db.execute(
+        "DELETE FROM session.transcript_entries WHERE session_id = $1 AND turn_id = ANY($2)",
+        &[&sid, &turn_ids],
+    )
+    .await?;
     db.execute(
         "DELETE FROM session.requests WHERE session_id = $1 AND turn_id = ANY($2)",
         &[&sid, &turn_ids],

@@ -1,4 +1,5 @@
-//! Hard delete: the thread goes from the runtime, the session's turns, items, requests and event
+//! Hard delete: the thread goes from the runtime, the session's turns, items, requests,
+//! transcript entries and event
 //! history go from Postgres and from the `CM_EVENTS` stream. The session row stays as a
 //! tombstone (id and `deleted_at`, nothing else), so later commands on the id answer `gone`
 //! and late events for it are not applied.
@@ -9,7 +10,7 @@ use cm_schemas::lifecycle::{SessionDeleted, SessionRef};
 use cm_schemas::thread::ThreadOp;
 use cm_schemas::{BusError, ErrorCode, Event, EventBody, Scope, subjects};
 
-use super::{ensure_idle, live, missing, publish, thread_op};
+use super::{ensure_idle, missing, publish, thread_op, writable};
 use crate::commands::Ctx;
 use crate::db;
 
@@ -24,7 +25,7 @@ pub async fn delete(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionDeleted, Bu
 pub async fn delete_session(ctx: &Ctx, id: &str) -> Result<(), BusError> {
     {
         let client = ctx.pool.get().await.map_err(db::error)?;
-        live(&**client, id).await?;
+        writable(&**client, id).await?;
         ensure_idle(&**client, id).await?;
     }
     match thread_op(ctx, id, ThreadOp::Delete).await {
@@ -73,6 +74,7 @@ pub(super) const TOMBSTONE: &str = "UPDATE session.sessions SET deleted_at = now
 /// The session's content; items go with their turns. The `session.deleted` event stays.
 pub(super) const PURGE_ROWS: &[&str] = &[
     "DELETE FROM session.requests WHERE session_id = $1",
+    "DELETE FROM session.transcript_entries WHERE session_id = $1",
     "DELETE FROM session.turns WHERE session_id = $1",
     "DELETE FROM session.events WHERE scope = 'session' AND scope_id = $1
         AND kind <> 'session.deleted'",

@@ -9,7 +9,7 @@ use cm_schemas::thread::ThreadOp;
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use serde_json::{Value, json};
 
-use super::{MAX_TITLE, ensure_idle, missing, publish, thread_op, usable};
+use super::{MAX_TITLE, ensure_idle, live, missing, not_archived, publish, thread_op, usable};
 use crate::commands::Ctx;
 use crate::{db, queries};
 
@@ -17,11 +17,12 @@ const MAX_ROLLBACK: i64 = 1000;
 
 /// Forks the thread into a new session in the same project, titled "<title> (fork)". The new
 /// session's transcript starts as a copy of the source's finished turns: the runtime keeps the
-/// turn ids in the fork, so a later rollback of the fork finds them.
+/// turn ids in the fork, so a later rollback of the fork finds them. Forking reads the source
+/// only, so a system-owned session may be forked by anyone; the fork is the caller's.
 pub async fn fork(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusError> {
     let source = {
         let client = ctx.pool.get().await.map_err(db::error)?;
-        usable(&**client, &req.session_id).await?
+        not_archived(live(&**client, &req.session_id).await?)?
     };
     let result = thread_op(&ctx, &source.id, ThreadOp::Fork).await?;
     let new_id = result
@@ -72,6 +73,9 @@ pub async fn fork(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusErro
     tx.execute(COPY_ITEMS, &[&new_id, &source.id])
         .await
         .map_err(db::error)?;
+    tx.execute(COPY_ENTRIES, &[&new_id, &source.id])
+        .await
+        .map_err(db::error)?;
     let event = Event::session(
         &new_id,
         EventBody::SessionCreated {
@@ -96,8 +100,8 @@ fn fork_title(title: Option<&str>) -> String {
 
 /// Finished turns in their order (inserting in `ordinal` order gives them new ordinals in it).
 const COPY_TURNS: &str = "INSERT INTO session.turns
-        (session_id, id, status, reason, error, usage, plan, diff, started_at, completed_at)
-    SELECT $1, id, status, reason, error, usage, plan, diff, started_at, completed_at
+        (session_id, id, seq, status, reason, error, usage, plan, diff, started_at, completed_at)
+    SELECT $1, id, seq, status, reason, error, usage, plan, diff, started_at, completed_at
     FROM session.turns WHERE session_id = $2 AND status <> 'inProgress' ORDER BY ordinal
     ON CONFLICT (session_id, id) DO NOTHING";
 
@@ -108,6 +112,18 @@ const COPY_ITEMS: &str = "INSERT INTO session.items
     JOIN session.turns t ON t.session_id = i.session_id AND t.id = i.turn_id
     WHERE i.session_id = $2 AND t.status <> 'inProgress' ORDER BY i.ordinal
     ON CONFLICT (session_id, turn_id, id) DO NOTHING";
+
+/// Transcript entries of the copied turns and those of no turn, with their places (the source's
+/// sequences, like the copied turns' `seq`, so they merge in the same order).
+const COPY_ENTRIES: &str = "INSERT INTO session.transcript_entries
+        (session_id, message_id, role, text, turn_id, data, seq, last_seq, created_at, updated_at)
+    SELECT $1, e.message_id, e.role, e.text, e.turn_id, e.data, e.seq, e.last_seq, e.created_at,
+        e.updated_at
+    FROM session.transcript_entries e
+    WHERE e.session_id = $2 AND (e.turn_id IS NULL OR EXISTS (
+        SELECT 1 FROM session.turns t
+        WHERE t.session_id = $1 AND t.id = e.turn_id))
+    ON CONFLICT (session_id, message_id) DO NOTHING";
 
 /// Rolls back the last `turns` turns: `thread/revert` before the oldest of them, then the
 /// turns (with their items and requests) are deleted from the transcript, not kept as marked;

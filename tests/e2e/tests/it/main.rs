@@ -10,12 +10,15 @@ mod errors;
 mod failures;
 mod idempotency;
 mod lifecycle;
+mod openapi;
 mod operator;
 mod projects;
 mod resume;
 mod runtime_script;
 mod streams;
 mod system;
+mod system_owned;
+mod transcript;
 mod turn;
 
 use cm_mock_model::Script;
