@@ -400,12 +400,23 @@ async fn settings_are_set_merged_bounded_and_unset_globally_and_per_session() {
     )
     .await;
     assert_eq!(merged["value"], json!({ "split": 0.5, "zoom": 2 }));
+    let one = api.get(&format!("{base}/ui.layout")).await.unwrap();
+    assert_eq!(one["key"], "ui.layout");
+    assert_eq!(one["value"], merged["value"]);
     let list = api.get(&base).await.unwrap();
     assert_eq!(list["settings"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(
         api.get("/api/settings/ui.layout").await.unwrap()["value"],
         want,
         "global untouched"
+    );
+    let key = format!("{base}/ui.layout");
+    let (status, _) = call(api, Method::DELETE, &key, None).await;
+    assert_eq!(status, 204);
+    let (status, body) = call(api, Method::GET, &key, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found"))
     );
     let (status, body) = call(api, Method::GET, "/api/sessions/nope/settings", None).await;
     assert_eq!(

@@ -11,6 +11,7 @@ mod failures;
 mod idempotency;
 mod lifecycle;
 mod openapi;
+mod openapi;
 mod operator;
 mod projects;
 mod resume;
