@@ -56,7 +56,7 @@ async fn projects_are_created_listed_renamed_and_deleted_only_when_empty() {
     assert_eq!(alpha["cwd"], dir.as_str());
     assert_eq!(
         alpha["sessions"],
-        json!({ "total": 0, "active": 0, "archived": 0 })
+        json!({ "total": 0, "active": 0, "archived": 0, "systemOwned": 0 })
     );
 
     // Validation and uniqueness (names compare case-insensitively).
@@ -116,7 +116,7 @@ async fn projects_are_created_listed_renamed_and_deleted_only_when_empty() {
     let got = api.get(&format!("/api/projects/{pid}")).await.unwrap();
     assert_eq!(
         got["sessions"],
-        json!({ "total": 1, "active": 1, "archived": 0 })
+        json!({ "total": 1, "active": 1, "archived": 0, "systemOwned": 0 })
     );
     api.post(&format!("/api/sessions/{sid}/archive"), json!({}))
         .await
@@ -126,7 +126,7 @@ async fn projects_are_created_listed_renamed_and_deleted_only_when_empty() {
     assert_eq!(listed["id"], pid.as_str());
     assert_eq!(
         listed["sessions"],
-        json!({ "total": 1, "active": 0, "archived": 1 })
+        json!({ "total": 1, "active": 0, "archived": 1, "systemOwned": 0 })
     );
 
     // Rename and working directory.
