@@ -7,27 +7,35 @@
 //! to `<data>/logs/<service>.log`. Once `GET /api/ready` answers 200, print the banner and write
 //! the `local` CLI profile. Supervise until Ctrl-C or SIGTERM (a service that dies is restarted
 //! with back-off), then stop the services, Postgres and NATS in that order.
+//!
+//! While it runs, `<data>/up.json` says where (see [`state`]); `up status`, `up logs` and
+//! `up down` ([`control`], [`logs`]) find it through the data directory.
 
 mod banner;
 mod console;
+mod control;
 mod demo;
 mod infra;
 mod layout;
 mod locate;
+mod logs;
 mod pg_location;
 mod ready;
 mod services;
 mod signals;
+mod state;
 mod supervise;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::Args;
+use clap::{Args, Subcommand};
 
 use console::Console;
 use layout::Layout;
+
+use crate::output::Output;
 
 /// Flags of `codex-manager up`.
 #[derive(Debug, Args)]
@@ -39,9 +47,16 @@ Examples:
       Real models through your usual CODEX_HOME, data kept in ~/cm.
   DATABASE_URL=postgres://me@db.example/cm codex-manager up
       Use an existing Postgres instead of a private cluster.
+  codex-manager up status                 # running? ready? where?
+  codex-manager up logs gateway -f        # follow one service's log
+  codex-manager up down                   # stop it from another terminal
 
-A second `up` on the same data directory reuses its data and token. Stop with Ctrl-C.")]
+A second `up` on the same data directory reuses its data and token. Stop with Ctrl-C or
+`codex-manager up down`.")]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct UpArgs {
+    #[command(subcommand)]
+    action: Option<Action>,
     /// Where the token, logs, NATS store and Postgres cluster live
     /// [default: $XDG_DATA_HOME/codex-manager or ~/.local/share/codex-manager].
     #[arg(long, env = "CM_DATA_DIR", hide_env_values = true, value_name = "DIR")]
@@ -94,6 +109,27 @@ pub struct UpArgs {
     ready_timeout: u64,
 }
 
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// Whether an `up` runs on the data directory, where, and whether it is ready (exit 0
+    /// ready, 6 not ready, 7 not running).
+    Status(control::DataDir),
+    /// The services' logs: the last lines of each, or of one; --follow for more.
+    Logs(logs::LogsArgs),
+    /// Stop the `up` running on the data directory, and wait until everything stopped.
+    Down(control::DownArgs),
+}
+
+/// `up` itself, or one of its subcommands.
+pub async fn main(mut args: UpArgs, out: Output) -> anyhow::Result<()> {
+    match args.action.take() {
+        Some(Action::Status(dir)) => control::status(dir, out).await,
+        Some(Action::Logs(logs_args)) => logs::run(logs_args).await,
+        Some(Action::Down(down)) => control::down(down, out).await,
+        None => run(args).await,
+    }
+}
+
 /// Runs the stack until a signal, or fails.
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -104,6 +140,27 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
     let layout = Layout::create(&data_dir, args.token_file.clone())?;
     let _lock = layout.lock()?;
+    let up_state = state::UpState {
+        pid: std::process::id(),
+        base_url: format!("http://127.0.0.1:{}", args.port),
+        demo: args.demo,
+        started_at: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    up_state.write(&layout.data)?;
+    let result = run_locked(&args, &layout, stop, started).await;
+    let _ = std::fs::remove_file(state::path(&layout.data));
+    result
+}
+
+/// Everything after the data directory is locked.
+async fn run_locked(
+    args: &UpArgs,
+    layout: &Layout,
+    stop: tokio_util::sync::CancellationToken,
+    started: Instant,
+) -> anyhow::Result<()> {
     let console = Console::new();
     layout::ensure_port_free(args.port)?;
     let bins = locate::ServiceBins::find(args.bin_dir.clone(), args.demo)?;
@@ -111,12 +168,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     console.info(&format!("data directory {}", layout.data.display()));
 
     let mut infra = tokio::select! {
-        infra = infra::Infra::start(&args, &layout, &console) => infra?,
+        infra = infra::Infra::start(args, layout, &console) => infra?,
         () = stop.cancelled() => return Ok(()),
     };
     let ctx = supervise::Context {
-        args: &args,
-        layout: &layout,
+        args,
+        layout,
         console: &console,
         bins: &bins,
         codex: &codex,

@@ -1,11 +1,15 @@
-//! Integration tests of the `codex-manager` binary, against the real service binaries, nats-server,
-//! Postgres and codex.
+//! Integration tests of the `codex-manager` binary, against the real service binaries (or the
+//! services in-process through `cm-e2e`), nats-server, Postgres and codex.
 //!
-//! The services must be built next to the CLI: run `cargo build --workspace --bins` before
-//! `cargo test -p codex-manager` (cargo builds only this package's own binary for its tests).
+//! `up.rs` needs the services built next to the CLI: run `cargo build --workspace --bins`
+//! before `cargo test -p codex-manager` (cargo builds only this package's own binary for its
+//! tests).
 
 #![allow(clippy::unwrap_used)]
 
 mod cli;
+mod cm;
+mod errors;
+mod journey;
 mod support;
 mod up;

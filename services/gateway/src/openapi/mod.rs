@@ -243,6 +243,10 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
     if !system && !path_params(path).is_empty() {
         add("404", "NotFound");
     }
+    // A system-owned session is read-only over HTTP: its owner drives it over the bus.
+    if path.starts_with("/api/sessions/{id}") && method != "get" {
+        add("403", "Forbidden");
+    }
     if method == "post" {
         add("409", "Conflict");
     }
@@ -281,6 +285,10 @@ fn shared_responses() -> Value {
             "validation", "text: missing field `text`", json!({ "field": "text" })),
         "Unauthorized": response("The bearer token is missing or wrong",
             "unauthorized", "missing or invalid bearer token", Value::Null),
+        "Forbidden": response("The session is system-owned: only its owner changes it, over \
+            the bus", "forbidden", "the session is owned by the system",
+            json!({ "sessionId": examples::SESSION_ID, "owner": "system:queue",
+                    "reason": "system_owned" })),
         "NotFound": response("No such session, project, request or key",
             "not_found", "no such session", json!({ "sessionId": examples::SESSION_ID })),
         "Conflict": response("This `Idempotency-Key` was used with another body, or the \

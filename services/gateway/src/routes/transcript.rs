@@ -45,7 +45,7 @@ fn entry_example() -> Value {
     })
 }
 
-#[utoipa::path(put, path = "/api/sessions/{id}/transcript/{message_id}", operation_id = "upsertTranscriptEntry", tag = "sessions",
+#[utoipa::path(put, path = "/api/sessions/{id}/transcript/{messageId}", operation_id = "upsertTranscriptEntry", tag = "sessions",
     summary = "Create or replace a supplemental transcript entry",
     description = "Keyed by a message id of the client's choosing. The first write creates the entry (`201`) and gives it its place in the transcript (`seq`, merged with the turns' `seq`); later writes replace its role, text, turn and data and keep the place (`200`). `role` is `user`, `assistant`, `system` or `note`. A system-owned session answers `403`.",
     request_body(content = EntryBody, example = json!({"role": "note", "text": "Deployed to staging.", "turnId": "019ac3e1-2b4c-7d5e-8f60-718293a4b5c6", "data": {"source": "ci"}})),

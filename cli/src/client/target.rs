@@ -1,0 +1,120 @@
+//! Which API to talk to, with which token: flags and environment first (`--url`/`CM_URL`,
+//! `--token`/`CM_TOKEN`), then the profile named by `--profile`/`CM_PROFILE`, then the current
+//! profile of `profiles.toml`, then `http://127.0.0.1:8787` without a token.
+
+use crate::exit::CliError;
+use crate::profile::Profiles;
+
+/// Where `up` listens by default.
+pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
+
+/// The resolved endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub base_url: String,
+    pub token: Option<String>,
+    /// The profile the values came from, if any.
+    pub profile: Option<String>,
+}
+
+impl Target {
+    /// Resolves flags (with their environment fallbacks) against `profiles`.
+    pub fn resolve(
+        profiles: &Profiles,
+        profile: Option<&str>,
+        url: Option<&str>,
+        token: Option<&str>,
+    ) -> Result<Self, CliError> {
+        let chosen = match profile {
+            Some(name) => Some((
+                name,
+                profiles.profiles.get(name).ok_or_else(|| {
+                    CliError::usage(format!(
+                        "no profile {name:?}; known: {} (see `codex-manager profile list`)",
+                        known(profiles)
+                    ))
+                })?,
+            )),
+            None => profiles
+                .current
+                .as_deref()
+                .and_then(|name| profiles.profiles.get(name).map(|p| (name, p))),
+        };
+        let base_url = url
+            .map(str::to_owned)
+            .or_else(|| chosen.map(|(_, p)| p.base_url.clone()))
+            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+        let token = token
+            .map(str::to_owned)
+            .or_else(|| chosen.map(|(_, p)| p.token.clone()))
+            .filter(|t| !t.is_empty());
+        Ok(Self {
+            base_url,
+            token,
+            profile: chosen.map(|(name, _)| name.to_owned()),
+        })
+    }
+}
+
+fn known(profiles: &Profiles) -> String {
+    if profiles.profiles.is_empty() {
+        "none".to_owned()
+    } else {
+        profiles
+            .profiles
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::Profile;
+
+    fn profiles() -> Profiles {
+        let mut p = Profiles::default();
+        p.profiles.insert(
+            "prod".into(),
+            Profile {
+                base_url: "https://prod".into(),
+                token: "p".into(),
+            },
+        );
+        p.set_current(
+            "local",
+            Profile {
+                base_url: "http://127.0.0.1:1".into(),
+                token: "l".into(),
+            },
+        );
+        p
+    }
+
+    #[test]
+    fn flags_win_over_the_named_profile_which_wins_over_the_current_one() {
+        let p = profiles();
+        let t = Target::resolve(&p, None, None, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (
+                t.base_url.as_str(),
+                t.token.as_deref(),
+                t.profile.as_deref()
+            ),
+            ("http://127.0.0.1:1", Some("l"), Some("local"))
+        );
+        let t =
+            Target::resolve(&p, Some("prod"), None, Some("x")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (t.base_url.as_str(), t.token.as_deref()),
+            ("https://prod", Some("x"))
+        );
+        let t = Target::resolve(&Profiles::default(), None, None, None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((t.base_url.as_str(), t.token), (DEFAULT_URL, None));
+        let e = Target::resolve(&p, Some("nope"), None, None).err();
+        assert!(e.is_some_and(|e| e.message.contains("local, prod")));
+    }
+}

@@ -1,0 +1,308 @@
+//! `approvals`, `tool-input` and `tool-calls`: what a turn waits on — approvals of commands,
+//! file changes and permissions; answers to questions (and MCP elicitations); results of
+//! dynamic tool calls — listed per session and answered. The first answer wins; a repeat of it
+//! is a conflict (`already_resolved`), and so is a different one.
+
+use clap::Subcommand;
+use serde_json::{Map, Value, json};
+
+use super::{Ctx, json_arg};
+use crate::client::Query;
+use crate::exit::CliError;
+use crate::ops::{self, Op};
+use crate::output::{self, cell};
+
+pub const OPS: &[(&str, &Op)] = &[
+    ("approvals list", &ops::LIST_REQUESTS),
+    ("approvals decide", &ops::DECIDE_REQUEST),
+    ("tool-input list", &ops::LIST_REQUESTS),
+    ("tool-input decide", &ops::DECIDE_REQUEST),
+    ("tool-calls list", &ops::LIST_REQUESTS),
+    ("tool-calls respond", &ops::DECIDE_REQUEST),
+];
+
+/// Which requests a group handles: the `kind` filter of the API and the request kinds in it.
+#[derive(Debug, Clone, Copy)]
+pub enum Family {
+    Approval,
+    ToolInput,
+    ToolCall,
+}
+
+impl Family {
+    fn query_kind(self) -> &'static str {
+        match self {
+            Family::Approval => "approval",
+            Family::ToolInput => "toolInput",
+            Family::ToolCall => "toolCall",
+        }
+    }
+
+    fn contains(self, kind: &str) -> bool {
+        match self {
+            Family::Approval => {
+                matches!(
+                    kind,
+                    "commandApproval" | "fileChangeApproval" | "permissionsApproval"
+                )
+            }
+            Family::ToolInput => matches!(kind, "userInput" | "mcpElicitation"),
+            Family::ToolCall => kind == "toolCall",
+        }
+    }
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// The session.
+    session: String,
+    /// Resolved and expired ones too.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  codex-manager approvals list <SESSION>
+  codex-manager approvals decide <SESSION> <REQUEST> accept
+  codex-manager approvals decide <SESSION> <REQUEST> accept --for-session
+  codex-manager approvals decide <SESSION> <REQUEST> decline
+  codex-manager approvals decide <SESSION> <REQUEST> --response '{\"permissions\": {}}'")]
+pub struct ApprovalsArgs {
+    #[command(subcommand)]
+    cmd: ApprovalsCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum ApprovalsCmd {
+    /// List the session's pending approvals.
+    List(ListArgs),
+    /// Approve or decline.
+    Decide {
+        session: String,
+        request: String,
+        /// accept, decline or cancel (command and file-change approvals).
+        #[arg(value_parser = ["accept", "decline", "cancel", "acceptForSession"], required_unless_present = "response")]
+        decision: Option<String>,
+        /// Accept this and the same kind of request for the rest of the session.
+        #[arg(long)]
+        for_session: bool,
+        /// The full response for the runtime instead (permissions approvals), as JSON.
+        #[arg(long, value_name = "JSON", conflicts_with = "decision")]
+        response: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  codex-manager tool-input list <SESSION>
+  codex-manager tool-input decide <SESSION> <REQUEST> --answer color=Red
+  codex-manager tool-input decide <SESSION> <REQUEST> --response '{\"answers\": {\"color\": {\"answers\": [\"Red\"]}}}'")]
+pub struct ToolInputArgs {
+    #[command(subcommand)]
+    cmd: ToolInputCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum ToolInputCmd {
+    /// List the session's pending questions.
+    List(ListArgs),
+    /// Answer the questions of a request.
+    Decide {
+        session: String,
+        request: String,
+        /// QUESTION_ID=ANSWER; repeat for more answers or more questions.
+        #[arg(long, value_name = "ID=ANSWER", required_unless_present = "response")]
+        answer: Vec<String>,
+        /// The full response for the runtime instead, as JSON.
+        #[arg(long, value_name = "JSON", conflicts_with = "answer")]
+        response: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  codex-manager tool-calls list <SESSION>
+  codex-manager tool-calls respond <SESSION> <REQUEST> --text '42'
+  codex-manager tool-calls respond <SESSION> <REQUEST> --text 'no such file' --failed")]
+pub struct ToolCallsArgs {
+    #[command(subcommand)]
+    cmd: ToolCallsCmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum ToolCallsCmd {
+    /// List the session's pending dynamic tool calls.
+    List(ListArgs),
+    /// Give a tool call its result.
+    Respond {
+        session: String,
+        request: String,
+        /// Text output; repeat for more content items.
+        #[arg(long, required_unless_present = "response")]
+        text: Vec<String>,
+        /// The call failed.
+        #[arg(long)]
+        failed: bool,
+        /// The full response for the runtime instead, as JSON.
+        #[arg(long, value_name = "JSON", conflicts_with_all = ["text", "failed"])]
+        response: Option<String>,
+    },
+}
+
+pub async fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
+    match args.cmd {
+        ApprovalsCmd::List(list_args) => list(ctx, Family::Approval, list_args).await,
+        ApprovalsCmd::Decide {
+            session,
+            request,
+            decision,
+            for_session,
+            response,
+        } => {
+            let body = match response {
+                Some(raw) => json!({ "response": json_arg(&raw)? }),
+                None if for_session => json!({ "decision": decision, "scope": "session" }),
+                None => json!({ "decision": decision }),
+            };
+            decide(ctx, &session, &request, body).await
+        }
+    }
+}
+
+pub async fn tool_input(ctx: &Ctx, args: ToolInputArgs) -> anyhow::Result<()> {
+    match args.cmd {
+        ToolInputCmd::List(list_args) => list(ctx, Family::ToolInput, list_args).await,
+        ToolInputCmd::Decide {
+            session,
+            request,
+            answer,
+            response,
+        } => {
+            let response = match response {
+                Some(raw) => json_arg(&raw)?,
+                None => answers(&answer)?,
+            };
+            decide(ctx, &session, &request, json!({ "response": response })).await
+        }
+    }
+}
+
+pub async fn tool_calls(ctx: &Ctx, args: ToolCallsArgs) -> anyhow::Result<()> {
+    match args.cmd {
+        ToolCallsCmd::List(list_args) => list(ctx, Family::ToolCall, list_args).await,
+        ToolCallsCmd::Respond {
+            session,
+            request,
+            text,
+            failed,
+            response,
+        } => {
+            let response = match response {
+                Some(raw) => json_arg(&raw)?,
+                None => {
+                    let items: Vec<Value> = text
+                        .iter()
+                        .map(|t| json!({ "type": "inputText", "text": t }))
+                        .collect();
+                    json!({ "contentItems": items, "success": !failed })
+                }
+            };
+            decide(ctx, &session, &request, json!({ "response": response })).await
+        }
+    }
+}
+
+/// `--answer id=a --answer id=b --answer other=c` as `{answers: {id: {answers: [a, b]}, ...}}`.
+fn answers(pairs: &[String]) -> anyhow::Result<Value> {
+    let mut out = Map::new();
+    for pair in pairs {
+        let Some((id, answer)) = pair.split_once('=') else {
+            return Err(
+                CliError::usage(format!("--answer {pair:?}: expected QUESTION_ID=ANSWER")).into(),
+            );
+        };
+        let entry = out
+            .entry(id.to_owned())
+            .or_insert_with(|| json!({ "answers": [] }));
+        if let Some(list) = entry["answers"].as_array_mut() {
+            list.push(json!(answer));
+        }
+    }
+    Ok(json!({ "answers": out }))
+}
+
+async fn list(ctx: &Ctx, family: Family, args: ListArgs) -> anyhow::Result<()> {
+    let query = Query::new()
+        .opt("kind", Some(family.query_kind()))
+        .flag("includeResolved", args.all);
+    let v = ctx
+        .client
+        .call(&ops::LIST_REQUESTS, &[&args.session], query, None)
+        .await?;
+    let mine: Vec<Value> = output::slice(&v)
+        .iter()
+        .filter(|r| r["kind"].as_str().is_some_and(|k| family.contains(k)))
+        .cloned()
+        .collect();
+    let mine = Value::Array(mine);
+    ctx.out.show(&mine, |v| {
+        let rows = output::slice(v)
+            .iter()
+            .map(|r| {
+                vec![
+                    cell(&r["id"]),
+                    cell(&r["kind"]),
+                    cell(&r["status"]),
+                    summary(r),
+                    cell(&r["openedAt"]),
+                ]
+            })
+            .collect();
+        output::table(
+            &["id", "kind", "status", "about", "opened"],
+            rows,
+            "(none pending)",
+        );
+    });
+    Ok(())
+}
+
+/// What a request is about, in a few words.
+fn summary(r: &Value) -> String {
+    let p = &r["params"];
+    if let Some(command) = p["command"].as_str() {
+        return output::cell(&json!(format!("$ {command}")));
+    }
+    if let Some(first) = p["questions"][0]["question"].as_str() {
+        return output::cell(&json!(first));
+    }
+    if let Some(tool) = p["tool"].as_str() {
+        return output::cell(&json!(format!("{tool}({})", p["arguments"])));
+    }
+    output::cell(&p["reason"])
+}
+
+async fn decide(ctx: &Ctx, session: &str, request: &str, body: Value) -> anyhow::Result<()> {
+    let v = ctx
+        .client
+        .call(
+            &ops::DECIDE_REQUEST,
+            &[session, request],
+            Query::new(),
+            Some(body),
+        )
+        .await?;
+    let line = format!(
+        "request {request} {}: {}",
+        cell(&v["status"]),
+        v["response"]["decision"]
+            .as_str()
+            .map_or_else(|| cell(&v["response"]), str::to_owned)
+    );
+    ctx.out.done(&v, &line);
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! `system`: health, readiness, the OpenAPI document, capabilities.
+
+use clap::Subcommand;
+use serde_json::Value;
+
+use super::Ctx;
+use crate::client::{Query, parse_body};
+use crate::exit::{Class, CliError};
+use crate::ops::{self, Op};
+use crate::output;
+
+pub const OPS: &[(&str, &Op)] = &[
+    ("system health", &ops::GET_HEALTH),
+    ("system ready", &ops::GET_READY),
+    ("system openapi", &ops::GET_OPENAPI),
+    ("system capabilities", &ops::GET_CAPABILITIES),
+];
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  codex-manager system health
+  codex-manager system ready            # exit 0 only when every dependency is ready
+  codex-manager system capabilities --json | jq '.routes[] | select(.capability)'
+  codex-manager system openapi > openapi.json")]
+pub struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Whether the gateway process is up (needs no token).
+    Health,
+    /// Whether every dependency is ready: NATS, Postgres, the runtime, the queue.
+    Ready,
+    /// The OpenAPI document of the API, as JSON.
+    Openapi,
+    /// Versions, the runtime's capabilities, and which system routes it supports.
+    Capabilities,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
+    match args.cmd {
+        Cmd::Health => {
+            let v = ctx
+                .client
+                .call(&ops::GET_HEALTH, &[], Query::new(), None)
+                .await?;
+            ctx.out.show(&v, |v| {
+                println!(
+                    "{} {} {}",
+                    output::cell(&v["status"]),
+                    output::cell(&v["service"]),
+                    output::cell(&v["version"])
+                );
+            });
+        }
+        Cmd::Ready => ready(ctx).await?,
+        Cmd::Openapi => {
+            let v = ctx
+                .client
+                .call(&ops::GET_OPENAPI, &[], Query::new(), None)
+                .await?;
+            output::print_json(&v);
+        }
+        Cmd::Capabilities => {
+            let v = ctx
+                .client
+                .call(&ops::GET_CAPABILITIES, &[], Query::new(), None)
+                .await?;
+            ctx.out.show(&v, capabilities);
+        }
+    }
+    Ok(())
+}
+
+/// A 503 here is an answer, not a failure: the checks are printed either way, then a stack
+/// that is not ready exits with the server class.
+async fn ready(ctx: &Ctx) -> anyhow::Result<()> {
+    let path = ops::GET_READY.path_with(&[]);
+    let (status, text) = ctx
+        .client
+        .raw(ops::GET_READY.method, &path, &Query::new(), None)
+        .await?;
+    let body = parse_body(text.clone());
+    if status != 200 && body.get("checks").is_none() {
+        return Err(CliError::from_response(status, &text).into());
+    }
+    ctx.out.show(&body, checks);
+    if status == 200 {
+        Ok(())
+    } else {
+        Err(CliError::new(
+            Class::Server,
+            format!("the stack is not ready (HTTP {status})"),
+        )
+        .into())
+    }
+}
+
+fn checks(v: &Value) {
+    let rows = v["checks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, check)| {
+            vec![
+                name.clone(),
+                if check["ready"].as_bool() == Some(true) {
+                    "ready".to_owned()
+                } else {
+                    "NOT READY".to_owned()
+                },
+                output::cell(&check["error"]),
+            ]
+        })
+        .collect();
+    output::table(&["check", "state", "error"], rows, "(no checks)");
+}
+
+fn capabilities(v: &Value) {
+    output::kv(&[
+        ("API", output::cell(&v["apiVersion"])),
+        ("Contract", output::cell(&v["contractVersion"])),
+        ("Gateway", output::cell(&v["gatewayVersion"])),
+        ("Runtime", output::cell(&v["runtime"]["userAgent"])),
+    ]);
+    if let Some(e) = v.get("runtimeError") {
+        println!("Runtime error: {}", output::cell(e));
+    }
+    println!();
+    output::items(
+        output::slice(&v["routes"]),
+        &[
+            ("method", "/method"),
+            ("path", "/path"),
+            ("runtime method", "/runtimeMethod"),
+            ("supported", "/capability"),
+        ],
+        "(no routes)",
+    );
+}
