@@ -99,6 +99,11 @@ pub const STEER_TURN: Op = op("steerTurn", Post, "/api/sessions/{id}/steer");
 pub const INTERRUPT_TURN: Op = op("interruptTurn", Post, "/api/sessions/{id}/interrupt");
 pub const STREAM_SESSION_EVENTS: Op = op("streamSessionEvents", Get, "/api/sessions/{id}/events");
 pub const STREAM_EVENTS: Op = op("streamEvents", Get, "/api/events");
+pub const UPSERT_TRANSCRIPT_ENTRY: Op = op(
+    "upsertTranscriptEntry",
+    Put,
+    "/api/sessions/{id}/transcript/{messageId}",
+);
 
 // Pending requests.
 pub const LIST_REQUESTS: Op = op("listRequests", Get, "/api/sessions/{id}/requests");

@@ -39,7 +39,11 @@ enum Cmd {
         refresh_token: bool,
     },
     /// The account's rate limits.
-    RateLimits,
+    RateLimits {
+        /// Leave out the details of credits that reset.
+        #[arg(long)]
+        exclude_reset_credit_details: bool,
+    },
     /// Sign the runtime in.
     Login {
         /// With an API key.
@@ -68,8 +72,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             let query = Query::new().flag("refreshToken", refresh_token);
             c.call(&ops::GET_ACCOUNT, &[], query, None).await?
         }
-        Cmd::RateLimits => {
-            c.call(&ops::GET_ACCOUNT_RATE_LIMITS, &[], Query::new(), None)
+        Cmd::RateLimits {
+            exclude_reset_credit_details,
+        } => {
+            let query =
+                Query::new().flag("excludeResetCreditDetails", exclude_reset_credit_details);
+            c.call(&ops::GET_ACCOUNT_RATE_LIMITS, &[], query, None)
                 .await?
         }
         Cmd::Login {

@@ -30,6 +30,9 @@ pub struct Args {
 enum Cmd {
     /// Experimental features and whether they are on.
     Features {
+        /// As seen from this session's thread.
+        #[arg(long, value_name = "SESSION")]
+        thread: Option<String>,
         #[arg(long)]
         limit: Option<u32>,
         #[arg(long)]
@@ -66,8 +69,15 @@ enum Cmd {
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let c = &ctx.client;
     match args.cmd {
-        Cmd::Features { limit, cursor } => {
-            let query = Query::new().opt("limit", limit).opt("cursor", cursor);
+        Cmd::Features {
+            thread,
+            limit,
+            cursor,
+        } => {
+            let query = Query::new()
+                .opt("threadId", thread)
+                .opt("limit", limit)
+                .opt("cursor", cursor);
             let v = c
                 .call(&ops::LIST_EXPERIMENTAL_FEATURES, &[], query, None)
                 .await?;

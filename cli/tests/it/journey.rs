@@ -97,6 +97,22 @@ async fn a_session_from_project_to_deletion() {
     assert_eq!(result["sessionId"], sid.as_str());
     println!("sessions send --wait: {waited:.2?} for a scripted reply");
 
+    // A note in the transcript, replaced in place.
+    for text in ["Deploying.", "Deployed to staging."] {
+        let entry = cm
+            .run(&[
+                "sessions",
+                "transcript-entry",
+                &sid,
+                "note-1",
+                "--text",
+                text,
+                "--json",
+            ])
+            .await;
+        assert_eq!(entry.ok().json()["text"], text);
+    }
+
     approve_a_command(&cm, &sid).await;
     interrupt_a_turn(&cm, &sid).await;
 

@@ -1,5 +1,5 @@
 //! The session lifecycle commands: update (rename, move), delete, archive, unarchive, fork,
-//! compact, rollback, resume, review, clean-terminals.
+//! compact, rollback, resume, review, clean-terminals, and transcript entries.
 
 use clap::Subcommand;
 use serde_json::{Value, json};
@@ -61,6 +61,23 @@ pub enum Lifecycle {
     },
     /// Close the session's background terminals.
     CleanTerminals { id: String },
+    /// Add or replace an entry of the transcript that no turn produced (a note, a message
+    /// from elsewhere), under an id of your choosing.
+    TranscriptEntry {
+        id: String,
+        message_id: String,
+        #[arg(long)]
+        text: String,
+        /// user, assistant, system or note.
+        #[arg(long, default_value = "note")]
+        role: String,
+        /// Tie it to this turn (rolling the turn back removes it).
+        #[arg(long)]
+        turn: Option<String>,
+        /// Any JSON kept with the entry (`@file`, `-` for stdin).
+        #[arg(long, value_name = "JSON")]
+        data: Option<String>,
+    },
 }
 
 /// A lifecycle operation that takes just the session id.
@@ -154,6 +171,35 @@ pub async fn run(ctx: &Ctx, cmd: Lifecycle) -> anyhow::Result<()> {
         Lifecycle::Resume { id } => simple(ctx, &ops::RESUME_SESSION, &id, "resumed").await?,
         Lifecycle::Fork { id } => simple(ctx, &ops::FORK_SESSION, &id, "forked").await?,
         Lifecycle::Compact { id } => simple(ctx, &ops::COMPACT_SESSION, &id, "compacting").await?,
+        Lifecycle::TranscriptEntry {
+            id,
+            message_id,
+            text,
+            role,
+            turn,
+            data,
+        } => {
+            let mut body = json!({ "role": role, "text": text });
+            if let Some(turn) = turn {
+                body["turnId"] = json!(turn);
+            }
+            if let Some(raw) = data {
+                body["data"] = json_arg(&raw)?;
+            }
+            let params = [id.as_str(), message_id.as_str()];
+            let v = c
+                .call(
+                    &ops::UPSERT_TRANSCRIPT_ENTRY,
+                    &params,
+                    Query::new(),
+                    Some(body),
+                )
+                .await?;
+            ctx.out.done(
+                &v,
+                &format!("entry {message_id} saved (seq {})", output::cell(&v["seq"])),
+            );
+        }
         Lifecycle::CleanTerminals { id } => {
             simple(ctx, &ops::CLEAN_TERMINALS, &id, "terminals cleaned").await?;
         }

@@ -34,6 +34,7 @@ pub const OPS: &[(&str, &Op)] = &[
     ("sessions resume", &ops::RESUME_SESSION),
     ("sessions review", &ops::REVIEW_SESSION),
     ("sessions clean-terminals", &ops::CLEAN_TERMINALS),
+    ("sessions transcript-entry", &ops::UPSERT_TRANSCRIPT_ENTRY),
 ];
 
 #[derive(Debug, clap::Args)]

@@ -19,20 +19,43 @@ pub fn session(v: &Value) {
     ]);
 }
 
-/// A `SessionSnapshot`: the session, then each turn with its items.
+/// A `SessionSnapshot`: the session, then its turns and transcript entries in stream order.
 pub fn snapshot(v: &Value) {
     session(&v["session"]);
     println!("{:<8}  {}", "Seq", cell(&v["seq"]));
-    for turn in output::slice(&v["turns"]) {
+    let position = |x: &Value| x["seq"].as_u64().unwrap_or(u64::MAX);
+    let mut parts: Vec<(u64, &Value, bool)> = output::slice(&v["turns"])
+        .iter()
+        .map(|t| (position(t), t, true))
+        .chain(
+            output::slice(&v["entries"])
+                .iter()
+                .map(|e| (position(e), e, false)),
+        )
+        .collect();
+    parts.sort_by_key(|(seq, ..)| *seq);
+    for (_, part, is_turn) in parts {
         println!();
-        let mut head = format!("── turn {} ({})", cell(&turn["id"]), cell(&turn["status"]));
-        if let Some(error) = turn["error"].as_object() {
-            head.push_str(&format!(" error: {}", cell(&Value::Object(error.clone()))));
+        if is_turn {
+            turn(part);
+        } else {
+            println!(
+                "[{}] {}",
+                cell(&part["role"]),
+                part["text"].as_str().unwrap_or_default()
+            );
         }
-        println!("{head}");
-        for item in output::slice(&turn["items"]) {
-            print_item(item);
-        }
+    }
+}
+
+fn turn(turn: &Value) {
+    let mut head = format!("── turn {} ({})", cell(&turn["id"]), cell(&turn["status"]));
+    if let Some(error) = turn["error"].as_object() {
+        head.push_str(&format!(" error: {}", cell(&Value::Object(error.clone()))));
+    }
+    println!("{head}");
+    for item in output::slice(&turn["items"]) {
+        print_item(item);
     }
 }
 
