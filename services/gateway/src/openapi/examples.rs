@@ -11,7 +11,8 @@ pub fn session() -> Value {
         "id": SESSION_ID, "title": "Fix the flaky test", "cwd": "/srv/billing",
         "model": "gpt-5.1-codex", "createdAt": "2026-11-25T09:30:00Z",
         "updatedAt": "2026-11-25T09:31:12Z", "status": "idle",
-        "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d", "archived": false
+        "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d", "archived": false,
+        "owner": null, "systemOwned": false
     })
 }
 
@@ -24,7 +25,7 @@ pub fn snapshot() -> Value {
         "session": session(),
         "seq": 118,
         "turns": [{
-            "id": TURN_ID, "status": "completed", "reason": null, "error": null,
+            "id": TURN_ID, "seq": 101, "status": "completed", "reason": null, "error": null,
             "usage": { "inputTokens": 1520, "outputTokens": 212 },
             "plan": null, "diff": null,
             "startedAt": "2026-11-25T09:30:05Z", "completedAt": "2026-11-25T09:30:09Z",
@@ -38,6 +39,11 @@ pub fn snapshot() -> Value {
                   "item": { "type": "agentMessage", "id": "msg_1",
                             "text": "It depends on the wall clock." } }
             ]
+        }],
+        "entries": [{
+            "messageId": "note-7", "role": "note", "text": "Deployed to staging.",
+            "turnId": TURN_ID, "data": { "source": "ci" }, "seq": 117, "updatedSeq": 117,
+            "createdAt": "2026-11-25T09:30:10Z", "updatedAt": "2026-11-25T09:30:10Z"
         }]
     })
 }
