@@ -100,6 +100,7 @@ async fn errors_exit_by_class_and_profiles_choose_the_server() {
     );
 
     profiles(&stack).await;
+    stream_survives_a_gateway_restart(&mut stack, &cm).await;
 
     // Unreachable: the gateway is gone.
     stack.stop_service(Service::Gateway).await.unwrap();
@@ -177,4 +178,47 @@ async fn profiles(stack: &TestStack) {
     let listed = listed.ok().json();
     assert_eq!(listed["current"], serde_json::Value::Null);
     assert_eq!(listed["profiles"].as_array().unwrap().len(), 1);
+}
+
+/// `stream` reconnects with `Last-Event-ID` when the gateway goes away and comes back: the
+/// events on both sides of the restart arrive once each, in order.
+async fn stream_survives_a_gateway_restart(stack: &mut TestStack, cm: &Cm) {
+    let following = cm.spawn(&[
+        "stream",
+        "--scope",
+        "project",
+        "--kind",
+        "project.updated",
+        "--after",
+        "0",
+    ]);
+    cm.run(&["projects", "create", "before-restart"]).await.ok();
+    following.wait_for_output("before-restart").await;
+    stack.restart_service(Service::Gateway).await.unwrap();
+    cm.run(&["projects", "create", "after-restart"]).await.ok();
+    following.wait_for_output("after-restart").await;
+    let stderr = following.stderr();
+    assert!(
+        stderr.contains("reconnecting") && stderr.contains("Last-Event-ID"),
+        "{stderr}"
+    );
+    let lines: Vec<serde_json::Value> = following
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l["data"]["project"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["twice", "before-restart", "after-restart"],
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .windows(2)
+            .all(|w| w[0]["seq"].as_u64() < w[1]["seq"].as_u64())
+    );
 }

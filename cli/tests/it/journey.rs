@@ -22,6 +22,12 @@ fn script() -> Script {
         "rules": [
             { "name": "shell", "match": { "contains": "RUN_SHELL" }, "steps": [
                 exec, { "type": "message", "text": "Done: {{tool_output}}" } ] },
+            { "name": "ask", "match": { "contains": "ASK" }, "steps": [
+                { "type": "function_call", "name": "request_user_input", "arguments": { "questions": [
+                    { "id": "color", "header": "Color", "question": "Which color?",
+                      "options": [ { "label": "Blue", "description": "calm" },
+                                   { "label": "Red", "description": "bold" } ] } ] } },
+                { "type": "message", "text": "You chose: {{tool_output}}" } ] },
             { "name": "slow", "match": { "contains": "SLOW" }, "delay_ms": 100,
               "steps": [ { "type": "message", "deltas": slow } ] },
             { "name": "greeting", "steps": [ { "type": "message",
@@ -114,6 +120,7 @@ async fn a_session_from_project_to_deletion() {
     }
 
     approve_a_command(&cm, &sid).await;
+    answer_a_question(&cm, &sid).await;
     interrupt_a_turn(&cm, &sid).await;
 
     // The transcript, readable.
@@ -140,7 +147,7 @@ async fn a_session_from_project_to_deletion() {
             "--kind",
             "turn.completed",
             "--limit",
-            "4",
+            "5",
         ])
         .await;
     let lines: Vec<Value> = streamed
@@ -149,14 +156,20 @@ async fn a_session_from_project_to_deletion() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 4, "{}", streamed.stdout);
+    assert_eq!(lines.len(), 5, "{}", streamed.stdout);
     let statuses: Vec<&str> = lines
         .iter()
         .map(|l| l["data"]["status"].as_str().unwrap())
         .collect();
     assert_eq!(
         statuses,
-        ["completed", "completed", "completed", "interrupted"]
+        [
+            "completed",
+            "completed",
+            "completed",
+            "completed",
+            "interrupted"
+        ]
     );
     assert!(
         lines
@@ -231,6 +244,39 @@ async fn approve_a_command(cm: &Cm, sid: &str) {
     );
     let all = cm.run(&["approvals", "list", sid, "--all", "--json"]).await;
     assert_eq!(all.ok().json()[0]["decidedBy"], "cli");
+}
+
+/// A question of the model, answered with `tool-input decide` while `send --wait` waits.
+async fn answer_a_question(cm: &Cm, sid: &str) {
+    let waiting = cm.spawn(&["sessions", "send", sid, "ASK me", "--wait"]);
+    waiting
+        .wait_for_output("codex-manager tool-input decide")
+        .await;
+    let pending = cm.run(&["tool-input", "list", sid, "--json"]).await;
+    let pending = pending.ok().json();
+    assert_eq!(pending[0]["kind"], "userInput", "{pending}");
+    let rid = pending[0]["id"].as_str().unwrap().to_owned();
+    let table = cm.run(&["tool-input", "list", sid]).await;
+    assert!(
+        table.ok().stdout.contains("Which color?"),
+        "{}",
+        table.stdout
+    );
+    cm.run(&["approvals", "list", sid]).await.ok();
+
+    let answered = cm
+        .run(&["tool-input", "decide", sid, &rid, "--answer", "color=Red"])
+        .await;
+    assert!(
+        answered.ok().stdout.contains("resolved"),
+        "{}",
+        answered.stdout
+    );
+    let out = waiting.finish().await;
+    assert!(
+        out.ok().stdout.contains("You chose:") && out.stdout.contains("Red"),
+        "{out:?}"
+    );
 }
 
 /// A slow reply interrupted from another process: `send --wait` exits 9.
