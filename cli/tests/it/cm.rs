@@ -55,15 +55,27 @@ impl Out {
 /// The CLI with a private config directory and optional URL and token in its environment.
 pub struct Cm {
     pub home: tempfile::TempDir,
+    config: std::path::PathBuf,
     env: Vec<(String, String)>,
 }
 
 impl Cm {
     /// No URL or token: only what profiles in its config directory say.
     pub fn bare() -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config");
         Self {
-            home: tempfile::tempdir().unwrap(),
+            home,
+            config,
             env: Vec::new(),
+        }
+    }
+
+    /// With `dir` as `XDG_CONFIG_HOME` (where `up` wrote its profile).
+    pub fn with_config_dir(dir: &std::path::Path) -> Self {
+        Self {
+            config: dir.to_owned(),
+            ..Self::bare()
         }
     }
 
@@ -76,7 +88,7 @@ impl Cm {
     }
 
     pub fn config_dir(&self) -> std::path::PathBuf {
-        self.home.path().join("config")
+        self.config.clone()
     }
 
     fn command(&self, args: &[&str]) -> tokio::process::Command {

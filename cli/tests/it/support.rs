@@ -102,6 +102,11 @@ impl Up {
         self.started.elapsed()
     }
 
+    /// Waits (at most 60 s) for `up` to exit on its own.
+    pub async fn wait(&mut self) -> ExitStatus {
+        self.child.wait_exit(Duration::from_secs(60)).await.unwrap()
+    }
+
     /// Sends `signal` and waits for `up` to exit.
     pub async fn stop(&mut self, signal: Signal) -> ExitStatus {
         self.child.signal(signal).unwrap();

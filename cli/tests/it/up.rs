@@ -9,6 +9,7 @@ use futures::StreamExt;
 use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 
+use crate::cm::Cm;
 use crate::support::{Up, bin_dir, descendants, pid_exists};
 
 /// A phrase of the demo script's default answer.
@@ -54,6 +55,7 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert!(data.join("postgres/data/PG_VERSION").exists());
     assert!(data.join("logs/gateway.log").exists());
     check_profile(&config_home, &up.base(), &token);
+    cli_uses_the_running_stack(&config_home, &data, &up.base()).await;
 
     let api = Api::new(up.base(), token.clone());
     let session = api.post("/api/sessions", json!({})).await["id"]
@@ -116,9 +118,74 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert_eq!(token_again.trim(), token);
     let sessions = api.get("/api/sessions").await;
     assert!(sessions.to_string().contains(&session), "{sessions}");
-    let status = up.stop(Signal::SIGTERM).await;
+    // Stopped from another process this time.
+    let cm = Cm::with_config_dir(&config_home);
+    let data_dir = data.to_str().unwrap();
+    let down = cm.run(&["up", "down", "--data-dir", data_dir]).await;
+    assert!(down.ok().stdout.contains("stopped"), "{down:?}");
+    let status = up.wait().await;
     assert!(status.success(), "{status}; up said:\n{}", up.output());
+    cm.run(&["up", "status", "--data-dir", data_dir])
+        .await
+        .code(7);
+    let again = cm.run(&["up", "down", "--data-dir", data_dir]).await;
+    assert!(
+        again
+            .ok()
+            .stdout
+            .contains("no `codex-manager up` is running")
+    );
     println!("codex-manager up ready: cold (initdb) {cold:.2?}, warm {warm:.2?}");
+}
+
+/// With nothing but the profile `up` wrote, the CLI reaches the stack; `up status` and
+/// `up logs` find it through the data directory.
+async fn cli_uses_the_running_stack(config_home: &Path, data: &Path, base: &str) {
+    let cm = Cm::with_config_dir(config_home);
+    let created = cm
+        .run(&["sessions", "create", "--title", "via-cli", "--json"])
+        .await;
+    let sid = created.ok().json()["id"].as_str().unwrap().to_owned();
+    let sent = cm.run(&["sessions", "send", &sid, "hi", "--wait"]).await;
+    assert!(sent.ok().stdout.contains(DEMO_REPLY), "{sent:?}");
+
+    let data_dir = data.to_str().unwrap();
+    let status = cm
+        .run(&["up", "status", "--data-dir", data_dir, "--json"])
+        .await;
+    let status = status.ok().json();
+    assert_eq!(
+        (status["running"].as_bool(), status["baseUrl"].as_str()),
+        (Some(true), Some(base))
+    );
+    assert_eq!(status["ready"]["ready"], true, "{status}");
+    let human = cm.run(&["up", "status", "--data-dir", data_dir]).await;
+    assert!(human.ok().stdout.contains(base), "{}", human.stdout);
+
+    let logs = cm
+        .run(&["up", "logs", "gateway", "--data-dir", data_dir, "-n", "3"])
+        .await;
+    let lines = logs.ok().stdout.lines().count();
+    assert!((1..=3).contains(&lines), "{}", logs.stdout);
+    let all = cm
+        .run(&["up", "logs", "--data-dir", data_dir, "-n", "1"])
+        .await;
+    for service in [
+        "gateway",
+        "session",
+        "runtime-bridge",
+        "queue-worker",
+        "nats",
+    ] {
+        assert!(
+            all.ok().stdout.contains(&format!("==> {service} (")),
+            "{}",
+            all.stdout
+        );
+    }
+    cm.run(&["up", "logs", "nope", "--data-dir", data_dir])
+        .await
+        .code(2);
 }
 
 fn check_profile(config_home: &Path, base: &str, token: &str) {
