@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Browser tests of the built-in web console (services/gateway/assets): builds the binaries,
-# starts a real `codex-manager up --demo` on a temporary data directory and a free port, runs
-# tests/browser (node's test runner, headless Debian Chromium through playwright-core) against
-# it, and always stops the stack with SIGINT. Screenshots go to docs/screenshots/console-*.png
-# (or $CM_SCREENSHOT_DIR).
+# Browser tests of the web UI (web/, served from --web-dir): builds the binaries and the web app
+# (scripts/build-web.sh), starts a real `codex-manager up --demo --web-dir web/dist` on a
+# temporary data directory and a free port, runs tests/browser (node's test runner, headless
+# Debian Chromium through playwright-core) against it, and always stops the stack with SIGINT.
+# Screenshots go to docs/screenshots/web-*.png (or $CM_SCREENSHOT_DIR).
 #
 # The runtime bridge inherits `up`'s environment, so the stack runs with the approval policy
 # `untrusted` (a shell command asks first: the approval card) and codex's
@@ -25,6 +25,11 @@ fi
 
 if ! cargo build --workspace --bins --locked; then
     echo "test-browser: the build failed" >&2
+    summary 0 1
+    exit 1
+fi
+if ! scripts/build-web.sh; then
+    echo "test-browser: the web UI build failed" >&2
     summary 0 1
     exit 1
 fi
@@ -89,6 +94,7 @@ env -u CM_WEB_DIR -u DATABASE_URL -u CM_TOKEN_FILE -u CM_DATA_DIR \
     CM_CODEX_CONFIG="features.default_mode_request_user_input=true" \
     CM_DEFAULT_CWD="$WORK" \
     "$CARGO_TARGET_DIR/debug/codex-manager" up --demo --data-dir "$DATA" --port "$PORT" \
+    --web-dir "$ROOT/web/dist" \
     >"$LOG" 2>&1 &
 UP_PID=$!
 
@@ -113,8 +119,8 @@ set +e
 (
     cd tests/browser
     CM_BASE_URL="$BASE" CM_TOKEN="$(cat "$DATA/token")" CHROMIUM="$CHROMIUM" \
-        CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$ROOT/docs/screenshots}" CM_APPROVALS=1 CM_USER_INPUT=1 \
-        node --test --test-reporter=spec console.test.mjs
+        CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$ROOT/docs/screenshots}" \
+        node --test --test-reporter=spec web.test.mjs
 ) 2>&1 | tee "$RESULTS"
 status=${PIPESTATUS[0]}
 set -e

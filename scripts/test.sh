@@ -19,6 +19,11 @@ cargo test --workspace --exclude cm-e2e --locked --no-fail-fast
 # Each end-to-end test runs a whole stack (nats-server, Postgres, codex app-server, four
 # services): one at a time, so two stacks never fight over this machine's two cores.
 cargo test -p cm-e2e --locked --no-fail-fast -- --test-threads=1
+# The web UI: its committed API types match schemas/openapi.json, it builds, and its unit tests
+# pass (Vitest: the stream reducer, reconnects, request cards); test-browser.sh drives it in
+# Chromium.
+scripts/build-web.sh --check
+(cd web && npx vitest run)
 # Screenshots of test runs go next to the build, not over the ones committed in docs/.
 CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
 cargo run -q -p cm-e2e --bin api-coverage --locked

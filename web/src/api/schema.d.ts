@@ -913,6 +913,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/sessions/{id}/transcript/{messageId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or replace a supplemental transcript entry
+         * @description Keyed by a message id of the client's choosing. The first write creates the entry (`201`) and gives it its place in the transcript (`seq`, merged with the turns' `seq`); later writes replace its role, text, turn and data and keep the place (`200`). `role` is `user`, `assistant`, `system` or `note`. A system-owned session answers `403`.
+         */
+        put: operations["upsertTranscriptEntry"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions/{id}/unarchive": {
         parameters: {
             query?: never;
@@ -1136,6 +1156,23 @@ export interface components {
         };
         /** @description Which text stream of an item a delta extends. */
         DeltaStream: ("reasoningSummary" | "reasoningText" | "other") | "text" | "commandOutput" | "fileChangeOutput";
+        /** @description `{role, text, turnId?, data?}`. */
+        EntryBody: {
+            /**
+             * @description Any JSON kept with the entry, at most 64 KiB.
+             * @default null
+             */
+            data: unknown;
+            /** @description `user`, `assistant`, `system` or `note`. */
+            role: string;
+            /** @description At most 256 KiB. */
+            text: string;
+            /**
+             * @description A turn of the session: rolling it back removes the entry.
+             * @default null
+             */
+            turnId: string | null;
+        };
         /** @description Every error response: `{"error": {"code", "message", "details"}}`. */
         ErrorBody: {
             error: components["schemas"]["BusError"];
@@ -2966,6 +3003,28 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description The session is system-owned: only its owner changes it, over the bus */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "code": "forbidden",
+                 *         "details": {
+                 *           "owner": "system:queue",
+                 *           "reason": "system_owned",
+                 *           "sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011"
+                 *         },
+                 *         "message": "the session is owned by the system"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
         /** @description No such session, project, request or key */
         NotFound: {
             headers: {
@@ -3067,6 +3126,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "requiresOpenaiAuth": false
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.GetAccountResponse"];
                 };
             };
@@ -3157,6 +3221,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "apiKey"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.LoginAccountResponse"];
                 };
             };
@@ -3248,6 +3317,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "canceled"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.CancelLoginAccountResponse"];
                 };
             };
@@ -3330,6 +3404,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": components["schemas"]["codex.LogoutAccountResponse"];
                 };
             };
@@ -3410,6 +3485,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "rateLimits": {}
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.GetAccountRateLimitsResponse"];
                 };
             };
@@ -3492,6 +3572,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.AppsListResponse"];
                 };
             };
@@ -3630,6 +3715,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "exitCode": 0,
+                     *       "stderr": "string",
+                     *       "stdout": "string"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.CommandExecResponse"];
                 };
             };
@@ -3712,6 +3804,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "config": {},
+                     *       "origins": {}
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ConfigReadResponse"];
                 };
             };
@@ -3807,6 +3905,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "filePath": "string",
+                     *       "status": "ok",
+                     *       "version": "string"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ConfigWriteResponse"];
                 };
             };
@@ -3886,6 +3991,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": components["schemas"]["codex.ConfigRequirementsReadResponse"];
                 };
             };
@@ -3976,6 +4082,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "filePath": "string",
+                     *       "status": "ok",
+                     *       "version": "string"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ConfigWriteResponse"];
                 };
             };
@@ -4205,6 +4318,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ExperimentalFeatureListResponse"];
                 };
             };
@@ -4296,6 +4414,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "threadId": "string"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.FeedbackUploadResponse"];
                 };
             };
@@ -4405,6 +4528,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example {} */
                     "application/json": components["schemas"]["codex.McpServerRefreshResponse"];
                 };
             };
@@ -4489,6 +4613,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ListMcpServerStatusResponse"];
                 };
             };
@@ -4583,6 +4712,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "authorizationUrl": "string"
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.McpServerOauthLoginResponse"];
                 };
             };
@@ -4667,6 +4801,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.ModelListResponse"];
                 };
             };
@@ -5170,11 +5309,8 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "error": {
-                     *         "code": "unavailable",
-                     *         "details": null,
-                     *         "message": "the session service is not answering"
-                     *       }
+                     *       "checks": {},
+                     *       "ready": false
                      *     }
                      */
                     "application/json": components["schemas"]["Readiness"];
@@ -5218,8 +5354,10 @@ export interface operations {
                      *           "cwd": "/srv/billing",
                      *           "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *           "model": "gpt-5.1-codex",
+                     *           "owner": null,
                      *           "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *           "status": "idle",
+                     *           "systemOwned": false,
                      *           "title": "Fix the flaky test",
                      *           "updatedAt": "2026-11-25T09:31:12Z"
                      *         }
@@ -5270,8 +5408,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -5306,6 +5446,21 @@ export interface operations {
                 content: {
                     /**
                      * @example {
+                     *       "entries": [
+                     *         {
+                     *           "createdAt": "2026-11-25T09:30:10Z",
+                     *           "data": {
+                     *             "source": "ci"
+                     *           },
+                     *           "messageId": "note-7",
+                     *           "role": "note",
+                     *           "seq": 117,
+                     *           "text": "Deployed to staging.",
+                     *           "turnId": "019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011",
+                     *           "updatedAt": "2026-11-25T09:30:10Z",
+                     *           "updatedSeq": 117
+                     *         }
+                     *       ],
                      *       "seq": 118,
                      *       "session": {
                      *         "archived": false,
@@ -5313,8 +5468,10 @@ export interface operations {
                      *         "cwd": "/srv/billing",
                      *         "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *         "model": "gpt-5.1-codex",
+                     *         "owner": null,
                      *         "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *         "status": "idle",
+                     *         "systemOwned": false,
                      *         "title": "Fix the flaky test",
                      *         "updatedAt": "2026-11-25T09:31:12Z"
                      *       },
@@ -5355,6 +5512,7 @@ export interface operations {
                      *           ],
                      *           "plan": null,
                      *           "reason": null,
+                     *           "seq": 101,
                      *           "startedAt": "2026-11-25T09:30:05Z",
                      *           "status": "completed",
                      *           "usage": {
@@ -5413,6 +5571,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description Already deleted */
             410: {
@@ -5470,8 +5629,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -5481,6 +5642,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description The session was deleted */
             410: {
@@ -5532,8 +5694,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -5543,6 +5707,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -5598,6 +5763,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -5720,6 +5886,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description The session was deleted */
             410: {
@@ -5812,6 +5979,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description The session was deleted */
             410: {
@@ -5957,8 +6125,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -5968,6 +6138,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -6023,6 +6194,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description The session is idle (`no_active_turn`) */
             409: {
@@ -6107,6 +6279,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -6281,6 +6454,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description Already resolved, or expired */
             409: {
@@ -6350,8 +6524,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -6361,6 +6537,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -6428,6 +6605,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description A turn is running */
             409: {
@@ -6512,6 +6690,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description The session has fewer turns, or one is running */
             409: {
@@ -6677,6 +6856,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             503: components["responses"]["Unavailable"];
@@ -6705,6 +6885,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             503: components["responses"]["Unavailable"];
         };
@@ -6753,6 +6934,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             503: components["responses"]["Unavailable"];
@@ -6799,6 +6981,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             /** @description No turn is running (`no_active_turn`) */
             409: {
@@ -6872,6 +7055,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -6913,6 +7097,125 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    upsertTranscriptEntry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id (the app-server thread id) */
+                id: string;
+                /** @description Transcript entry id, chosen by the client */
+                messageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": {
+                 *         "source": "ci"
+                 *       },
+                 *       "role": "note",
+                 *       "text": "Deployed to staging.",
+                 *       "turnId": "019ac3e1-2b4c-7d5e-8f60-718293a4b5c6"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EntryBody"];
+            };
+        };
+        responses: {
+            /** @description The entry, replaced */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "createdAt": "2026-11-25T09:40:00Z",
+                     *       "data": {
+                     *         "source": "ci"
+                     *       },
+                     *       "messageId": "note-7",
+                     *       "role": "note",
+                     *       "seq": 131,
+                     *       "text": "Deployed to staging.",
+                     *       "turnId": "019ac3e1-2b4c-7d5e-8f60-718293a4b5c6",
+                     *       "updatedAt": "2026-11-25T09:42:10Z",
+                     *       "updatedSeq": 140
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TranscriptEntry"];
+                };
+            };
+            /** @description The entry, created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "createdAt": "2026-11-25T09:40:00Z",
+                     *       "data": {
+                     *         "source": "ci"
+                     *       },
+                     *       "messageId": "note-7",
+                     *       "role": "note",
+                     *       "seq": 131,
+                     *       "text": "Deployed to staging.",
+                     *       "turnId": "019ac3e1-2b4c-7d5e-8f60-718293a4b5c6",
+                     *       "updatedAt": "2026-11-25T09:42:10Z",
+                     *       "updatedSeq": 140
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TranscriptEntry"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The session is system-owned */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "forbidden",
+                     *         "details": null,
+                     *         "message": "the session is owned by the system"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description The session was deleted */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "code": "gone",
+                     *         "details": null,
+                     *         "message": "the session was deleted"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     unarchiveSession: {
         parameters: {
             query?: never;
@@ -6941,8 +7244,10 @@ export interface operations {
                      *       "cwd": "/srv/billing",
                      *       "id": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
                      *       "model": "gpt-5.1-codex",
+                     *       "owner": null,
                      *       "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d",
                      *       "status": "idle",
+                     *       "systemOwned": false,
                      *       "title": "Fix the flaky test",
                      *       "updatedAt": "2026-11-25T09:31:12Z"
                      *     }
@@ -6952,6 +7257,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             /** @description The session was deleted */
@@ -7186,6 +7492,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "data": []
+                     *     }
+                     */
                     "application/json": components["schemas"]["codex.SkillsListResponse"];
                 };
             };

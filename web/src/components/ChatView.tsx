@@ -204,13 +204,16 @@ export function ChatView(p: ChatViewProps) {
               { label: 'Compact conversation', onSelect: compact, id: 'compact', disabled: !idle || archived },
               { label: 'Review changes', onSelect: review, id: 'review', disabled: !idle || archived },
               { label: 'Roll back…', onSelect: rollback, id: 'rollback', disabled: !idle || archived || state.turns.length === 0 },
+              // On a phone the drawer toggles live in this menu.
+              { label: 'Session controls', onSelect: () => setDrawer('controls'), id: 'controls', className: 'phone-only' },
+              { label: 'Insights', onSelect: () => setDrawer('insights'), id: 'insights', className: 'phone-only' },
             ]}
           >
             Actions
           </Menu>
           <button
             type="button"
-            className={`btn ghost${drawer === 'controls' ? ' active' : ''}`}
+            className={`btn ghost desktop-only${drawer === 'controls' ? ' active' : ''}`}
             id="toggle-controls"
             aria-pressed={drawer === 'controls'}
             onClick={() => setDrawer((d) => (d === 'controls' ? null : 'controls'))}
@@ -219,7 +222,7 @@ export function ChatView(p: ChatViewProps) {
           </button>
           <button
             type="button"
-            className={`btn ghost${drawer === 'insights' ? ' active' : ''}`}
+            className={`btn ghost desktop-only${drawer === 'insights' ? ' active' : ''}`}
             id="toggle-insights"
             aria-pressed={drawer === 'insights'}
             onClick={() => setDrawer((d) => (d === 'insights' ? null : 'insights'))}

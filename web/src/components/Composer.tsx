@@ -75,7 +75,8 @@ export function Composer({
           id="input"
           rows={1}
           value={text}
-          placeholder={placeholder ?? (steering ? 'Steer the running turn…' : 'Message Codex…  (Enter to send, Shift+Enter for a new line)')}
+          placeholder={placeholder ?? (steering ? 'Steer the running turn…' : 'Message Codex…')}
+          title="Enter sends, Shift+Enter starts a new line" 
           aria-label="Message"
           onChange={(e) => setText(e.target.value)}
           onKeyDown={(e) => {

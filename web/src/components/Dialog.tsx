@@ -8,6 +8,7 @@ type Spec =
   | { kind: 'confirm'; title: string; message: string; confirm: string; danger?: boolean };
 
 interface Open {
+  id: number;
   spec: Spec;
   resolve: (v: string | null) => void;
 }
@@ -18,7 +19,9 @@ export const useDialog = () => useContext(Ctx);
 
 export function DialogProvider({ children }: { children: React.ReactNode }) {
   const [open, setOpen] = useState<Open | null>(null);
-  const ask = useCallback((spec: Spec) => new Promise<string | null>((resolve) => setOpen({ spec, resolve })), []);
+  const seq = useRef(0);
+  // Each dialog gets a fresh view (keyed), so one never inherits the previous one's input.
+  const ask = useCallback((spec: Spec) => new Promise<string | null>((resolve) => setOpen({ id: ++seq.current, spec, resolve })), []);
   const close = (v: string | null) => {
     open?.resolve(v);
     setOpen(null);
@@ -26,7 +29,7 @@ export function DialogProvider({ children }: { children: React.ReactNode }) {
   return (
     <Ctx.Provider value={ask}>
       {children}
-      {open && <DialogView spec={open.spec} onClose={close} />}
+      {open && <DialogView key={open.id} spec={open.spec} onClose={close} />}
     </Ctx.Provider>
   );
 }

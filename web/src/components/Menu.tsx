@@ -8,6 +8,7 @@ export interface MenuItem {
   danger?: boolean;
   disabled?: boolean;
   id?: string;
+  className?: string;
 }
 
 export function Menu({
@@ -66,7 +67,7 @@ export function Menu({
               key={it.label}
               type="button"
               role="menuitem"
-              className={`menu-item${it.danger ? ' danger' : ''}`}
+              className={`menu-item${it.danger ? ' danger' : ''}${it.className ? ` ${it.className}` : ''}`}
               disabled={it.disabled}
               data-action={it.id}
               onClick={(e) => {

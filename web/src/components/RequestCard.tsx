@@ -82,21 +82,21 @@ export function RequestCard({ r, decide, fileChanges }: { r: RequestView; decide
         <span className={`req-icon ${APPROVAL_KINDS.includes(req.kind) ? 'shield' : 'ask'}`} aria-hidden="true" />
         {TITLES[req.kind] ?? 'Codex is waiting'}
       </div>
-      {req.kind === 'commandApproval' && (
+      {pending && req.kind === 'commandApproval' && (
         <>
           <pre className="request-detail">{commandLine(p)}</pre>
           {str(p.cwd) && <div className="muted small">in {str(p.cwd)}</div>}
         </>
       )}
-      {req.kind === 'fileChangeApproval' && (
+      {pending && req.kind === 'fileChangeApproval' && (
         <>
           {fileChanges && fileChanges.length > 0 && <pre className="request-detail">{fileChanges.join('\n')}</pre>}
           {str(p.grantRoot) && <div className="muted small">and write access to {str(p.grantRoot)}</div>}
         </>
       )}
-      {req.kind === 'permissionsApproval' && <pre className="request-detail">{JSON.stringify(p.permissions ?? p, null, 2)}</pre>}
-      {(req.kind === 'mcpElicitation' || req.kind === 'toolCall') && <pre className="request-detail">{JSON.stringify(p, null, 2)}</pre>}
-      {str(p.reason) && <div className="request-reason">{str(p.reason)}</div>}
+      {pending && req.kind === 'permissionsApproval' && <pre className="request-detail">{JSON.stringify(p.permissions ?? p, null, 2)}</pre>}
+      {pending && (req.kind === 'mcpElicitation' || req.kind === 'toolCall') && <pre className="request-detail">{JSON.stringify(p, null, 2)}</pre>}
+      {pending && str(p.reason) && <div className="request-reason">{str(p.reason)}</div>}
       {pending && APPROVAL_KINDS.includes(req.kind) && (
         <div className="request-actions">
           <button type="button" className="btn primary approve" disabled={busy} onClick={() => run({ decision: 'accept' })}>
