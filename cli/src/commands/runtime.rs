@@ -7,6 +7,7 @@ use super::{Ctx, merge};
 use crate::client::Query;
 use crate::exit::{Class, CliError};
 use crate::ops::{self, Op};
+use crate::output;
 
 pub const OPS: &[(&str, &Op)] = &[
     ("runtime features", &ops::LIST_EXPERIMENTAL_FEATURES),
@@ -81,7 +82,18 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             let v = c
                 .call(&ops::LIST_EXPERIMENTAL_FEATURES, &[], query, None)
                 .await?;
-            ctx.out.any(&v);
+            ctx.out.show(&v, |v| {
+                output::items(
+                    output::slice(&v["data"]),
+                    &[
+                        ("name", "/name"),
+                        ("stage", "/stage"),
+                        ("enabled", "/enabled"),
+                        ("default", "/defaultEnabled"),
+                    ],
+                    "(no features)",
+                );
+            });
         }
         Cmd::Exec {
             cwd,

@@ -5,6 +5,7 @@ use clap::Subcommand;
 use super::Ctx;
 use crate::client::Query;
 use crate::ops::{self, Op};
+use crate::output;
 
 pub const OPS: &[(&str, &Op)] = &[("skills list", &ops::LIST_SKILLS)];
 
@@ -37,6 +38,23 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         .each("cwds", &cwd)
         .flag("forceReload", force_reload);
     let v = ctx.client.call(&ops::LIST_SKILLS, &[], query, None).await?;
-    ctx.out.any(&v);
+    ctx.out.show(&v, |v| {
+        for entry in output::slice(&v["data"]) {
+            println!("{}:", output::cell(&entry["cwd"]));
+            output::items(
+                output::slice(&entry["skills"]),
+                &[
+                    ("name", "/name"),
+                    ("scope", "/scope"),
+                    ("enabled", "/enabled"),
+                    ("description", "/interface/shortDescription"),
+                ],
+                "(no skills)",
+            );
+            for error in output::slice(&entry["errors"]) {
+                println!("error: {}", output::cell(error));
+            }
+        }
+    });
     Ok(())
 }
