@@ -44,10 +44,10 @@ impl Out {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 
-    /// stderr as JSON (the `--json` error report).
+    /// The last line of stderr as JSON (the `--json` error report).
     #[track_caller]
     pub fn error_json(&self) -> Value {
-        serde_json::from_str(self.stderr.trim())
+        serde_json::from_str(self.stderr.trim().lines().last().unwrap_or_default())
             .unwrap_or_else(|e| panic!("stderr is not JSON ({e}):\n{}", self.stderr))
     }
 }

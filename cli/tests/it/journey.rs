@@ -28,6 +28,8 @@ fn script() -> Script {
                       "options": [ { "label": "Blue", "description": "calm" },
                                    { "label": "Red", "description": "bold" } ] } ] } },
                 { "type": "message", "text": "You chose: {{tool_output}}" } ] },
+            { "name": "fail", "match": { "contains": "FAIL400" }, "steps": [
+                { "type": "error", "status": 400, "message": "refused by the scripted model" } ] },
             { "name": "slow", "match": { "contains": "SLOW" }, "delay_ms": 100,
               "steps": [ { "type": "message", "deltas": slow } ] },
             { "name": "greeting", "steps": [ { "type": "message",
@@ -123,6 +125,21 @@ async fn a_session_from_project_to_deletion() {
     answer_a_question(&cm, &sid).await;
     interrupt_a_turn(&cm, &sid).await;
 
+    // A turn the model refuses: exit 8, the runtime's message on stderr.
+    let failed = cm
+        .run(&["sessions", "send", &sid, "FAIL400 now", "--wait", "--json"])
+        .await;
+    assert_eq!(failed.code(8).json()["status"], "failed");
+    let report = failed.error_json();
+    assert_eq!(report["class"], "turn_failed");
+    assert!(
+        report["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("failed: refused by the scripted model"),
+        "{report}"
+    );
+
     // The transcript, readable.
     let shown = cm.run(&["sessions", "get", &sid]).await;
     let text = &shown.ok().stdout;
@@ -147,7 +164,7 @@ async fn a_session_from_project_to_deletion() {
             "--kind",
             "turn.completed",
             "--limit",
-            "5",
+            "6",
         ])
         .await;
     let lines: Vec<Value> = streamed
@@ -156,7 +173,7 @@ async fn a_session_from_project_to_deletion() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 5, "{}", streamed.stdout);
+    assert_eq!(lines.len(), 6, "{}", streamed.stdout);
     let statuses: Vec<&str> = lines
         .iter()
         .map(|l| l["data"]["status"].as_str().unwrap())
@@ -168,7 +185,8 @@ async fn a_session_from_project_to_deletion() {
             "completed",
             "completed",
             "completed",
-            "interrupted"
+            "interrupted",
+            "failed"
         ]
     );
     assert!(

@@ -132,10 +132,7 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
     match status {
         TurnStatus::Completed | TurnStatus::InProgress => Ok(()),
         TurnStatus::Failed => {
-            let why = error
-                .as_ref()
-                .and_then(|e| e["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| error.as_ref().map(cell).unwrap_or_default());
+            let why = error.as_ref().map(reason).unwrap_or_default();
             Err(CliError::new(Class::TurnFailed, format!("turn {turn} failed: {why}")).into())
         }
         TurnStatus::Interrupted => Err(CliError::new(
@@ -144,6 +141,18 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
         )
         .into()),
     }
+}
+
+/// Why a turn failed, in a line: the runtime's `message`, which is often the model provider's
+/// own JSON error, whose `error.message` is the readable part.
+fn reason(error: &Value) -> String {
+    let Some(message) = error["message"].as_str() else {
+        return cell(error);
+    };
+    serde_json::from_str::<Value>(message)
+        .ok()
+        .and_then(|inner| inner["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| message.to_owned())
 }
 
 /// Waits (a little) until the session's snapshot includes event `seq`: the stream can run
@@ -199,6 +208,14 @@ impl Reply {
         }
     }
 
+    /// A notice on stderr (human output only: with `--json` the result says it all).
+    fn notice(&mut self, text: &str) {
+        if self.print {
+            self.end_line();
+            eprintln!("{text}");
+        }
+    }
+
     fn end_line(&mut self) {
         if !self.at_line_start {
             self.out("\n");
@@ -227,7 +244,6 @@ impl Reply {
                 self.completed(item_id, item_type, item);
             }
             EventBody::RequestOpened { request } if request.turn_id.as_deref().is_none_or(ours) => {
-                self.end_line();
                 let what = request.params["command"]
                     .as_str()
                     .or(request.params["reason"].as_str())
@@ -239,13 +255,13 @@ impl Reply {
                     "toolCall" => ("tool-calls", "respond", "--text ..."),
                     _ => ("tool-input", "decide", "--answer ..."),
                 };
-                eprintln!(
-                    "waiting for {} {}: {what}\n  answer with: codex-manager {group} {verb} {} {} {hint}",
+                let session = self.session.clone();
+                self.notice(&format!(
+                    "waiting for {} {}: {what}\n  answer with: codex-manager {group} {verb} {session} {} {hint}",
                     request.kind.as_str(),
                     request.id,
-                    self.session,
                     request.id
-                );
+                ));
             }
             EventBody::RequestResolved {
                 request_id,
@@ -253,7 +269,7 @@ impl Reply {
                 reason,
                 ..
             } => {
-                eprintln!(
+                self.notice(&format!(
                     "request {request_id} resolved{}{}",
                     decided_by
                         .as_ref()
@@ -263,7 +279,7 @@ impl Reply {
                         .as_ref()
                         .map(|r| format!(" ({r})"))
                         .unwrap_or_default(),
-                );
+                ));
             }
             EventBody::RuntimeError {
                 turn_id,
@@ -271,11 +287,9 @@ impl Reply {
                 will_retry,
                 ..
             } if turn_id.as_deref().is_none_or(ours) => {
-                self.end_line();
-                eprintln!(
-                    "runtime error{}: {message}",
-                    if *will_retry { " (retrying)" } else { "" }
-                );
+                let message = reason(&json!({ "message": message }));
+                let retrying = if *will_retry { " (retrying)" } else { "" };
+                self.notice(&format!("runtime error{retrying}: {message}"));
             }
             EventBody::TurnCompleted {
                 turn_id,
@@ -301,16 +315,16 @@ impl Reply {
                 self.messages.push(text);
             }
             "commandExecution" => {
-                self.end_line();
-                eprintln!(
-                    "$ {}  [{}{}]",
+                let exit = item["exitCode"]
+                    .as_i64()
+                    .map(|c| format!(", exit {c}"))
+                    .unwrap_or_default();
+                let line = format!(
+                    "$ {}  [{}{exit}]",
                     cell(&item["command"]),
-                    cell(&item["status"]),
-                    item["exitCode"]
-                        .as_i64()
-                        .map(|c| format!(", exit {c}"))
-                        .unwrap_or_default()
+                    cell(&item["status"])
                 );
+                self.notice(&line);
             }
             _ => {}
         }
