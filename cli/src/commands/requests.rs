@@ -4,6 +4,7 @@
 //! is a conflict (`already_resolved`), and so is a different one.
 
 use clap::Subcommand;
+use cm_schemas::request::{RequestClass, RequestKind};
 use serde_json::{Map, Value, json};
 
 use super::{Ctx, json_arg};
@@ -21,35 +22,9 @@ pub const OPS: &[(&str, &Op)] = &[
     ("tool-calls respond", &ops::DECIDE_REQUEST),
 ];
 
-/// Which requests a group handles: the `kind` filter of the API and the request kinds in it.
-#[derive(Debug, Clone, Copy)]
-pub enum Family {
-    Approval,
-    ToolInput,
-    ToolCall,
-}
-
-impl Family {
-    fn query_kind(self) -> &'static str {
-        match self {
-            Family::Approval => "approval",
-            Family::ToolInput => "toolInput",
-            Family::ToolCall => "toolCall",
-        }
-    }
-
-    fn contains(self, kind: &str) -> bool {
-        match self {
-            Family::Approval => {
-                matches!(
-                    kind,
-                    "commandApproval" | "fileChangeApproval" | "permissionsApproval"
-                )
-            }
-            Family::ToolInput => matches!(kind, "userInput" | "mcpElicitation"),
-            Family::ToolCall => kind == "toolCall",
-        }
-    }
+/// Whether a listed request (JSON) is of `class`.
+fn of_class(request: &Value, class: RequestClass) -> bool {
+    serde_json::from_value::<RequestKind>(request["kind"].clone()).is_ok_and(|k| k.class() == class)
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -155,7 +130,7 @@ enum ToolCallsCmd {
 
 pub async fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
     match args.cmd {
-        ApprovalsCmd::List(list_args) => list(ctx, Family::Approval, list_args).await,
+        ApprovalsCmd::List(list_args) => list(ctx, RequestClass::Approval, list_args).await,
         ApprovalsCmd::Decide {
             session,
             request,
@@ -175,7 +150,7 @@ pub async fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
 
 pub async fn tool_input(ctx: &Ctx, args: ToolInputArgs) -> anyhow::Result<()> {
     match args.cmd {
-        ToolInputCmd::List(list_args) => list(ctx, Family::ToolInput, list_args).await,
+        ToolInputCmd::List(list_args) => list(ctx, RequestClass::ToolInput, list_args).await,
         ToolInputCmd::Decide {
             session,
             request,
@@ -193,7 +168,7 @@ pub async fn tool_input(ctx: &Ctx, args: ToolInputArgs) -> anyhow::Result<()> {
 
 pub async fn tool_calls(ctx: &Ctx, args: ToolCallsArgs) -> anyhow::Result<()> {
     match args.cmd {
-        ToolCallsCmd::List(list_args) => list(ctx, Family::ToolCall, list_args).await,
+        ToolCallsCmd::List(list_args) => list(ctx, RequestClass::ToolCall, list_args).await,
         ToolCallsCmd::Respond {
             session,
             request,
@@ -203,17 +178,20 @@ pub async fn tool_calls(ctx: &Ctx, args: ToolCallsArgs) -> anyhow::Result<()> {
         } => {
             let response = match response {
                 Some(raw) => json_arg(&raw)?,
-                None => {
-                    let items: Vec<Value> = text
-                        .iter()
-                        .map(|t| json!({ "type": "inputText", "text": t }))
-                        .collect();
-                    json!({ "contentItems": items, "success": !failed })
-                }
+                None => tool_result(&text, failed),
             };
             decide(ctx, &session, &request, json!({ "response": response })).await
         }
     }
+}
+
+/// A dynamic tool call's result: text items, and whether it succeeded.
+fn tool_result(texts: &[String], failed: bool) -> Value {
+    let items: Vec<Value> = texts
+        .iter()
+        .map(|t| json!({ "type": "inputText", "text": t }))
+        .collect();
+    json!({ "contentItems": items, "success": !failed })
 }
 
 /// `--answer id=a --answer id=b --answer other=c` as `{answers: {id: {answers: [a, b]}, ...}}`.
@@ -235,9 +213,9 @@ fn answers(pairs: &[String]) -> anyhow::Result<Value> {
     Ok(json!({ "answers": out }))
 }
 
-async fn list(ctx: &Ctx, family: Family, args: ListArgs) -> anyhow::Result<()> {
+async fn list(ctx: &Ctx, class: RequestClass, args: ListArgs) -> anyhow::Result<()> {
     let query = Query::new()
-        .opt("kind", Some(family.query_kind()))
+        .opt("kind", Some(class.as_str()))
         .flag("includeResolved", args.all);
     let v = ctx
         .client
@@ -245,7 +223,7 @@ async fn list(ctx: &Ctx, family: Family, args: ListArgs) -> anyhow::Result<()> {
         .await?;
     let mine: Vec<Value> = output::slice(&v)
         .iter()
-        .filter(|r| r["kind"].as_str().is_some_and(|k| family.contains(k)))
+        .filter(|r| of_class(r, class))
         .cloned()
         .collect();
     let mine = Value::Array(mine);
@@ -305,4 +283,42 @@ async fn decide(ctx: &Ctx, session: &str, request: &str, body: Value) -> anyhow:
     );
     ctx.out.done(&v, &line);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_group_by_question() {
+        let pairs = ["color=Red", "color=Blue", "size=L=XL"].map(String::from);
+        assert_eq!(
+            answers(&pairs).unwrap_or_default(),
+            json!({ "answers": {
+                "color": { "answers": ["Red", "Blue"] },
+                "size": { "answers": ["L=XL"] },
+            } })
+        );
+        assert!(answers(&["no-equals".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn tool_results_carry_text_and_success() {
+        assert_eq!(
+            tool_result(&["42".to_owned()], false),
+            json!({ "contentItems": [{ "type": "inputText", "text": "42" }], "success": true })
+        );
+        assert_eq!(tool_result(&[], true)["success"], false);
+    }
+
+    #[test]
+    fn listed_requests_are_told_apart_by_class() {
+        let question = json!({ "kind": "mcpElicitation" });
+        assert!(of_class(&question, RequestClass::ToolInput));
+        assert!(!of_class(&question, RequestClass::Approval));
+        assert!(!of_class(
+            &json!({ "kind": "brandNew" }),
+            RequestClass::ToolCall
+        ));
+    }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use cm_schemas::StreamedEvent;
 use cm_schemas::event::{DeltaStream, EventBody, TurnStatus};
+use cm_schemas::request::RequestClass;
 use serde_json::{Value, json};
 
 use crate::client::Query;
@@ -248,12 +249,10 @@ impl Reply {
                     .as_str()
                     .or(request.params["reason"].as_str())
                     .unwrap_or(request.method.as_str());
-                let (group, verb, hint) = match request.kind.as_str() {
-                    "commandApproval" | "fileChangeApproval" | "permissionsApproval" => {
-                        ("approvals", "decide", "accept")
-                    }
-                    "toolCall" => ("tool-calls", "respond", "--text ..."),
-                    _ => ("tool-input", "decide", "--answer ..."),
+                let (group, verb, hint) = match request.kind.class() {
+                    RequestClass::Approval => ("approvals", "decide", "accept"),
+                    RequestClass::ToolInput => ("tool-input", "decide", "--answer ID=ANSWER"),
+                    RequestClass::ToolCall => ("tool-calls", "respond", "--text TEXT"),
                 };
                 let session = self.session.clone();
                 self.notice(&format!(
