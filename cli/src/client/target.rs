@@ -43,7 +43,7 @@ impl Target {
         let base_url = url
             .map(str::to_owned)
             .or_else(|| chosen.map(|(_, p)| p.base_url.clone()))
-            .unwrap_or_else(|| DEFAULT_URL.to_owned());
+            .map_or_else(|| DEFAULT_URL.to_owned(), |u| root(&u));
         let token = token
             .map(str::to_owned)
             .or_else(|| chosen.map(|(_, p)| p.token.clone()))
@@ -54,6 +54,12 @@ impl Target {
             profile: chosen.map(|(name, _)| name.to_owned()),
         })
     }
+}
+
+/// The server's root: without a trailing `/` or `/api` (both are easy to paste).
+fn root(url: &str) -> String {
+    let url = url.trim().trim_end_matches('/');
+    url.strip_suffix("/api").unwrap_or(url).to_owned()
 }
 
 fn known(profiles: &Profiles) -> String {
@@ -114,6 +120,9 @@ mod tests {
         let t = Target::resolve(&Profiles::default(), None, None, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((t.base_url.as_str(), t.token), (DEFAULT_URL, None));
+        let t = Target::resolve(&p, None, Some("http://h:1/api/"), None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.base_url, "http://h:1");
         let e = Target::resolve(&p, Some("nope"), None, None).err();
         assert!(e.is_some_and(|e| e.message.contains("local, prod")));
     }

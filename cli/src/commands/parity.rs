@@ -1,6 +1,6 @@
 //! The parity test: every operation of `schemas/openapi.json` has a command, and every
 //! command's operation exists there with the same method and path, and the command exists in
-//! the command tree.
+//! the command tree. And every group's `--help` has examples.
 
 use std::collections::BTreeMap;
 
@@ -102,4 +102,19 @@ fn shapes_ignore_parameter_names() {
         shape("/api/sessions/{id}/requests/{requestId}/decision"),
         "/api/sessions/{}/requests/{}/decision"
     );
+}
+
+#[test]
+fn every_group_has_examples() {
+    for group in Cli::command().get_subcommands() {
+        let help = group
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(
+            help.contains("Examples:") && help.contains("codex-manager"),
+            "`codex-manager {} --help` has no examples",
+            group.get_name()
+        );
+    }
 }

@@ -29,6 +29,48 @@ fn version_and_help() {
 }
 
 #[test]
+fn completions_cover_the_command_tree() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (ok, text) = run(&["completions", shell]);
+        assert!(ok, "{text}");
+        for word in [
+            "codex-manager",
+            "sessions",
+            "tool-input",
+            "--idempotency-key",
+        ] {
+            assert!(text.contains(word), "{shell}: no {word}");
+        }
+    }
+    let (ok, text) = run(&["completions", "tcsh"]);
+    assert!(!ok && text.contains("invalid value"), "{text}");
+}
+
+#[test]
+fn the_operation_table_needs_no_server() {
+    let (ok, text) = run(&["api", "operations"]);
+    assert!(ok, "{text}");
+    assert!(
+        text.contains("codex-manager approvals decide") && text.contains("decideRequest"),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let output = Command::new(cli_bin())
+        .args(["sessions", "send"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = Command::new(cli_bin())
+        .args(["approvals", "decide", "s", "r", "maybe"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
 fn missing_service_binaries_are_named() {
     let data = tempfile::tempdir().unwrap();
     let bins = tempfile::tempdir().unwrap();
