@@ -33,12 +33,7 @@ fn completions_cover_the_command_tree() {
     for shell in ["bash", "zsh", "fish"] {
         let (ok, text) = run(&["completions", shell]);
         assert!(ok, "{text}");
-        for word in [
-            "codex-manager",
-            "sessions",
-            "tool-input",
-            "--idempotency-key",
-        ] {
+        for word in ["codex-manager", "sessions", "tool-input", "idempotency-key"] {
             assert!(text.contains(word), "{shell}: no {word}");
         }
     }
