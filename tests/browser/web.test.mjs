@@ -7,7 +7,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -315,9 +315,35 @@ describe('web UI', { timeout: 900_000 }, () => {
     await card.locator('.approve').waitFor({ timeout: TURN_TIMEOUT });
     const rid = await card.getAttribute('data-request-id');
     await api('POST', `/api/sessions/${sid}/requests/${rid}/decision`, { decision: 'decline' }, { 'X-CM-Actor': 'cli' });
-    await card.locator('.request-outcome', { hasText: 'Denied by cli' }).waitFor();
+    // (attached: the activity group folds as soon as the turn is over)
+    await card.locator('.request-outcome', { hasText: 'Denied by cli' }).waitFor({ state: 'attached' });
     assert.equal(await card.locator('button').count(), 0, 'no buttons left on a decided card');
     await assertMatchesApi(page, sid);
+    await context.close();
+  });
+
+  test('a file change: its approval, the edit in the activity and the diff in insights', { timeout: 120_000 }, async () => {
+    // The patch adds hello.txt to the working directory: start without one (a rerun on the same stack).
+    const { cwd } = (await api('GET', '/api/sessions?limit=1')).sessions[0] ?? {};
+    if (cwd) rmSync(join(cwd, 'hello.txt'), { force: true });
+    const { context, page } = await signedIn();
+    const sid = await newChat(page, 'APPLY_PATCH please');
+    const card = page.locator('.request[data-kind="fileChangeApproval"]');
+    await card.locator('.request-detail', { hasText: 'hello.txt' }).waitFor({ timeout: TURN_TIMEOUT });
+    await card.locator('.approve').click();
+    await card.locator('.request-outcome', { hasText: 'Approved by web' }).waitFor();
+    await pageIdle(page);
+    await assertMatchesApi(page, sid);
+    await page.locator('details.activity summary').first().click();
+    const edit = page.locator('.item.fileChange');
+    await edit.locator('.change-path', { hasText: 'hello.txt' }).waitFor();
+    await edit.locator('.diff .line.add', { hasText: '+Hello from Codex Manager!' }).waitFor();
+    await page.click('#toggle-insights');
+    await page.click('.tab[data-tab="diff"]');
+    await page.locator('#insights .diff .line.add', { hasText: '+Hello from Codex Manager!' }).waitFor();
+    await page.click('.tab[data-tab="tools"]');
+    await page.locator('#insights .tool-row', { hasText: 'hello.txt' }).waitFor();
+    await shot(page, 'diff');
     await context.close();
   });
 

@@ -32,11 +32,17 @@ export const AgentMessage = memo(function AgentMessage({ it }: { it: ItemView })
   return (
     <div className={`item agentMessage${streaming ? ' streaming' : ''}`} data-item-id={it.id} data-item-type={it.type} data-status={it.status}>
       <Markdown className="body" text={it.text} />
-      {streaming && <span className="caret" aria-hidden="true" />}
       {it.status === 'canceled' && <div className="item-note">Stopped before the reply was complete.</div>}
     </div>
   );
 });
+
+/** An added or deleted file's change carries its content, not a diff: shown as one. */
+function asDiff(text: string, kind: string): string {
+  if (text.includes('\n@@') || text.startsWith('@@') || (kind !== 'add' && kind !== 'delete')) return text;
+  const sign = kind === 'add' ? '+' : '-';
+  return text.replace(/\n$/, '').split('\n').map((l) => sign + l).join('\n');
+}
 
 function changeKind(kind: unknown): string {
   if (typeof kind === 'string') return kind;
@@ -93,7 +99,7 @@ export const ActivityItem = memo(function ActivityItem({ it }: { it: ItemView })
               <div className="change-path">
                 <code>{str(c.path) ?? '?'}</code> <span className="muted small">{changeKind(c.kind)}</span>
               </div>
-              {str(c.diff) && <DiffView diff={str(c.diff) ?? ''} />}
+              {str(c.diff) && <DiffView diff={asDiff(str(c.diff) ?? '', changeKind(c.kind))} />}
             </div>
           ))}
           <pre className="body output" hidden={!it.text}>
