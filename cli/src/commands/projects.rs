@@ -1,6 +1,7 @@
 //! `projects`: named groups of sessions with a default working directory.
 
 use clap::Subcommand;
+use cm_schemas::project::CreateProject;
 use serde_json::{Value, json};
 
 use super::Ctx;
@@ -89,7 +90,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let c = &ctx.client;
     match args.cmd {
         Cmd::Create { name, cwd } => {
-            let body = json!({ "name": name, "cwd": cwd });
+            let body = serde_json::to_value(CreateProject { name, cwd })?;
             let v = c
                 .call(&ops::CREATE_PROJECT, &[], Query::new(), Some(body))
                 .await?;

@@ -6,6 +6,7 @@ mod send;
 mod show;
 
 use clap::Subcommand;
+use cm_schemas::session::CreateSession;
 use serde_json::json;
 
 use super::Ctx;
@@ -114,7 +115,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             model,
             project,
         } => {
-            let body = json!({ "title": title, "cwd": cwd, "model": model, "projectId": project });
+            let body = serde_json::to_value(CreateSession {
+                title,
+                cwd,
+                model,
+                project_id: project,
+                ..Default::default()
+            })?;
             let v = c
                 .call(&ops::CREATE_SESSION, &[], Query::new(), Some(body))
                 .await?;

@@ -13,6 +13,7 @@ use anyhow::Context;
 use cm_schemas::StreamedEvent;
 use cm_schemas::event::{DeltaStream, EventBody, TurnStatus};
 use cm_schemas::request::RequestClass;
+use cm_schemas::thread::TurnOverrides;
 use serde_json::{Value, json};
 
 use crate::client::Query;
@@ -67,17 +68,14 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
     } else {
         args.text.clone()
     };
-    let overrides = json!({
-        "model": args.model, "effort": args.effort, "approvalPolicy": args.approval_policy,
-        "sandbox": args.sandbox, "networkAccess": args.network_access, "cwd": args.cwd,
-    });
-    let overrides: serde_json::Map<String, Value> = overrides
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let overrides = TurnOverrides {
+        model: args.model,
+        effort: args.effort,
+        approval_policy: args.approval_policy,
+        sandbox: args.sandbox,
+        network_access: args.network_access,
+        cwd: args.cwd,
+    };
     let body = json!({ "text": text, "overrides": overrides });
     let id = args.id.as_str();
     if !args.wait {
