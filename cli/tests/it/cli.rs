@@ -29,6 +29,17 @@ fn version_and_help() {
 }
 
 #[test]
+fn cmgr_is_the_same_command() {
+    let output = Command::new(env!("CARGO_BIN_EXE_cmgr"))
+        .args(["api", "operations", "--json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let table: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(table.as_array().is_some_and(|t| t.len() > 50), "{table}");
+}
+
+#[test]
 fn completions_cover_the_command_tree() {
     for shell in ["bash", "zsh", "fish"] {
         let (ok, text) = run(&["completions", shell]);
