@@ -55,7 +55,8 @@ pub async fn create(
         ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page"),
         ("projectId" = Option<String>, Query, description = "Only the sessions of this project"),
         ("unassigned" = Option<bool>, Query, description = "Only the sessions without a project"),
-        ("archived" = Option<String>, Query, description = "`false` (default), `true` or `all`")),
+        ("archived" = Option<String>, Query, description = "`false` (default), `true` or `all`"),
+        ("systemOwned" = Option<String>, Query, description = "System-owned sessions: `false` (default: hidden), `true` or `all`")),
     responses((status = 200, description = "One page", body = SessionPage,
         example = json!({"sessions": [crate::openapi::examples::session()], "nextCursor": null}))))]
 pub async fn list(
