@@ -301,7 +301,6 @@ describe('web UI', { timeout: 900_000 }, () => {
         ['resolved', 'web', 'decline'],
       ],
     );
-    await shot(page, 'approved');
     // After a reload the decided cards are still there.
     await page.reload();
     await page.locator('.request[data-status="resolved"] .request-outcome', { hasText: 'Denied by web' }).waitFor({ state: 'attached' });
@@ -356,7 +355,6 @@ describe('web UI', { timeout: 900_000 }, () => {
       null,
       { timeout: TURN_TIMEOUT },
     );
-    await shot(page, 'streaming');
     await page.click('#stop');
     await pageIdle(page);
     await page.locator('.turn-end', { hasText: 'Stopped' }).waitFor();
@@ -475,7 +473,6 @@ describe('web UI', { timeout: 900_000 }, () => {
     } while (ctl.controls.approvalPolicy !== 'never' && Date.now() < deadline && (await new Promise((r) => setTimeout(r, 100))) === undefined);
     assert.equal(ctl.controls.approvalPolicy, 'never');
     assert.equal(ctl.effective.approvalPolicy, 'never');
-    await shot(page, 'controls');
     await page.selectOption('#ctl-approval', '');
     await page.waitForFunction(() => document.querySelector('#ctl-approval')?.value === '');
     await context.close();
@@ -503,7 +500,6 @@ describe('web UI', { timeout: 900_000 }, () => {
     await rowAction(page, sid, 'rename');
     await answerDialog(page, 'Rename chat', 'Renamed chat');
     await page.locator('#title', { hasText: 'Renamed chat' }).waitFor();
-    await shot(page, 'sidebar');
     // Fork: a new chat opens with the history.
     await page.click('.head-actions .menu > button');
     await page.click('.menu-item[data-action="fork"]');
@@ -581,7 +577,6 @@ describe('web UI', { timeout: 900_000 }, () => {
     await page.click('#menu');
     await page.waitForFunction(() => document.getElementById('sidebar').getBoundingClientRect().left >= 0);
     await page.waitForTimeout(250); // the slide-in transition
-    await shot(page, 'phone-menu');
     await page.click('#scrim', { position: { x: 370, y: 400 } });
     await page.waitForFunction(() => document.getElementById('sidebar').getBoundingClientRect().right <= 0);
     // An approval on the phone: the card's buttons fit.
@@ -592,7 +587,6 @@ describe('web UI', { timeout: 900_000 }, () => {
     await card.locator('.approve').waitFor({ timeout: TURN_TIMEOUT });
     const box = await card.boundingBox();
     assert.ok(box && box.x >= 0 && box.x + box.width <= 390, 'the approval card fits the screen');
-    await shot(page, 'phone-approval');
     await card.locator('.approve').click();
     await pageIdle(page);
     await context.close();

@@ -7,6 +7,7 @@ import { ChatView } from './components/ChatView';
 import { Composer } from './components/Composer';
 import { DialogProvider, useDialog } from './components/Dialog';
 import { Sidebar, type SidebarActions } from './components/Sidebar';
+import { Logo } from './components/Logo';
 import { SignIn } from './components/SignIn';
 import { useDirectory } from './hooks/useDirectory';
 import { getToken, hashSession, onAuthChange, setHashSession, setToken, signOut, takeTokenFromUrl } from './lib/auth';
@@ -321,7 +322,7 @@ function Shell() {
             <div className="chat-main">
               <div className="transcript">
                 <div className="empty hero" id="empty">
-                  <div className="logo big" aria-hidden="true" />
+                  <Logo big />
                   <h2>What should Codex do?</h2>
                   <p className="muted">Ask a question or describe a change. A new chat starts with your first message.</p>
                 </div>

@@ -5331,6 +5331,8 @@ export interface operations {
                 unassigned?: boolean;
                 /** @description `false` (default), `true` or `all` */
                 archived?: string;
+                /** @description System-owned sessions: `false` (default: hidden), `true` or `all` */
+                systemOwned?: string;
             };
             header?: never;
             path?: never;

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import type { ProjectInfo, SessionInfo } from '../api/types';
 import type { Directory } from '../hooks/useDirectory';
 import { ago, sessionTitle } from '../lib/format';
+import { Logo } from './Logo';
 import { Menu } from './Menu';
 
 export interface SidebarActions {
@@ -85,7 +86,7 @@ export function Sidebar({
   return (
     <aside className="sidebar" id="sidebar">
       <div className="brand">
-        <span className="logo" aria-hidden="true" />
+        <Logo />
         <span>Codex Manager</span>
       </div>
       <button type="button" className="btn primary new-chat" id="new-chat" onClick={() => a.newChat()}>

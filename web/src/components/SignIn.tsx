@@ -1,6 +1,7 @@
 // Sign-in: the URL `codex-manager up` prints signs in directly (`#token=…`); otherwise the token
 // is pasted here. It is kept in this tab's sessionStorage only.
 import { useState } from 'react';
+import { Logo } from './Logo';
 
 export function SignIn({ error, checking, onSubmit }: { error: string; checking: boolean; onSubmit: (token: string) => void }) {
   const [value, setValue] = useState('');
@@ -14,7 +15,7 @@ export function SignIn({ error, checking, onSubmit }: { error: string; checking:
           if (t) onSubmit(t);
         }}
       >
-        <div className="logo big" aria-hidden="true" />
+        <Logo big />
         <h1>Codex Manager</h1>
         {checking ? (
           <p className="muted">Signing in…</p>

@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, onReachability } from '../api/client';
 import { EventStream, type StreamStatus } from '../api/stream';
-import type { ProjectInfo, ProjectList, SessionInfo, SessionPage, StreamedEvent } from '../api/types';
+import type { ProjectInfo, ProjectList, SessionInfo, SessionPage } from '../api/types';
 import { getToken } from '../lib/auth';
 import { notifyFor } from '../lib/notify';
 
@@ -32,7 +32,7 @@ export interface Directory {
   removeSession: (id: string) => void;
 }
 
-export function useDirectory(onEvent?: (ev: StreamedEvent) => void): Directory {
+export function useDirectory(): Directory {
   const [sessions, setSessions] = useState<SessionInfo[]>([]);
   const [projects, setProjects] = useState<ProjectInfo[]>([]);
   const [loaded, setLoaded] = useState(false);
@@ -41,8 +41,6 @@ export function useDirectory(onEvent?: (ev: StreamedEvent) => void): Directory {
   const [showArchived, setShowArchived] = useState(false);
   const gen = useRef(0);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const onEventRef = useRef(onEvent);
-  onEventRef.current = onEvent;
   const sessionsRef = useRef(sessions);
   sessionsRef.current = sessions;
 
@@ -80,7 +78,6 @@ export function useDirectory(onEvent?: (ev: StreamedEvent) => void): Directory {
       resumeFrom: null,
       token: getToken,
       onEvent: (ev) => {
-        onEventRef.current?.(ev);
         const title = sessionsRef.current.find((s) => s.id === ev.scopeId)?.title ?? null;
         notifyFor(ev, title);
         refresh();
