@@ -364,6 +364,31 @@ describe('web UI', { timeout: 900_000 }, () => {
     await context.close();
   });
 
+  test('steer a running turn, then roll it back from the Actions menu', { timeout: 120_000 }, async () => {
+    const { context, page } = await signedIn();
+    const sid = await newChat(page, 'Say hello first');
+    await pageIdle(page);
+    await send(page, 'SLOW then steer');
+    await page.locator('#state[data-state="streaming"]').waitFor({ timeout: TURN_TIMEOUT });
+    await page.locator('#send', { hasText: 'Steer' }).waitFor();
+    await send(page, 'Also say hello');
+    const turn = page.locator('.turn').nth(1);
+    await turn.locator('.item.userMessage .bubble', { hasText: 'Also say hello' }).waitFor({ timeout: TURN_TIMEOUT });
+    let snap = await assertMatchesApi(page, sid);
+    assert.equal(snap.turns.length, 2);
+    assert.ok(
+      snap.turns[1].items.some((i) => i.itemType === 'userMessage' && i.text === 'Also say hello'),
+      'the steer joined the running turn',
+    );
+    await page.click('.head-actions .menu > button');
+    await page.click('.menu-item[data-action="rollback"]');
+    await answerDialog(page, 'Roll back', '1');
+    await page.locator('.turn').nth(1).waitFor({ state: 'detached' });
+    snap = await assertMatchesApi(page, sid);
+    assert.equal(snap.turns.length, 1);
+    await context.close();
+  });
+
   test('a reload in the middle of a stream shows the whole reply once, as the API has it', { timeout: 120_000 }, async () => {
     const { context, page } = await signedIn();
     const sid = await newChat(page, 'SLOW reply');
@@ -475,6 +500,11 @@ describe('web UI', { timeout: 900_000 }, () => {
     assert.equal(ctl.effective.approvalPolicy, 'never');
     await page.selectOption('#ctl-approval', '');
     await page.waitForFunction(() => document.querySelector('#ctl-approval')?.value === '');
+    // The header's effort picker is the same session control.
+    await page.selectOption('#effort', 'high');
+    await page.waitForFunction(() => document.querySelector('#effort')?.value === 'high');
+    ctl = await api('GET', `/api/sessions/${sid}/controls`);
+    assert.deepEqual([ctl.controls.effort, ctl.controls.approvalPolicy], ['high', null]);
     await context.close();
   });
 

@@ -32,7 +32,9 @@ export const AgentMessage = memo(function AgentMessage({ it }: { it: ItemView })
   return (
     <div className={`item agentMessage${streaming ? ' streaming' : ''}`} data-item-id={it.id} data-item-type={it.type} data-status={it.status}>
       <Markdown className="body" text={it.text} />
-      {it.status === 'canceled' && <div className="item-note">Stopped before the reply was complete.</div>}
+      {it.status === 'canceled' && (
+        <div className="item-note">{it.text ? 'Stopped before the reply was complete.' : 'The reply was interrupted.'}</div>
+      )}
     </div>
   );
 });
