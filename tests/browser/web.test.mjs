@@ -340,9 +340,9 @@ describe('web UI', { timeout: 900_000 }, () => {
     await page.click('#toggle-insights');
     await page.click('.tab[data-tab="diff"]');
     await page.locator('#insights .diff .line.add', { hasText: '+Hello from Codex Manager!' }).waitFor();
+    await shot(page, 'diff');
     await page.click('.tab[data-tab="tools"]');
     await page.locator('#insights .tool-row', { hasText: 'hello.txt' }).waitFor();
-    await shot(page, 'diff');
     await context.close();
   });
 
@@ -433,7 +433,11 @@ describe('web UI', { timeout: 900_000 }, () => {
     await live(page, 30_000);
     await page.locator('#reconnect').waitFor({ state: 'detached' });
     assert.ok(resumed.length >= 2, `reconnected: ${JSON.stringify(resumed)}`);
-    assert.ok(resumed.every((id) => id !== null && Number(id) > 0), `every connection resumed with Last-Event-ID: ${JSON.stringify(resumed)}`);
+    // The first connection resumes from the snapshot's seq (0 for a chat with no events yet),
+    // every reconnect from the last event received, never going back.
+    const ids = resumed.map((id) => (id === null ? NaN : Number(id)));
+    assert.ok(ids.every((id) => Number.isInteger(id)), `every connection sent Last-Event-ID: ${JSON.stringify(resumed)}`);
+    assert.ok(ids.slice(1).every((id, i) => id > 0 && id >= ids[i]), `reconnects resumed after what was received: ${JSON.stringify(resumed)}`);
     await assertMatchesApi(page, sid);
     await context.close();
   });

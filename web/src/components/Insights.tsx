@@ -91,13 +91,13 @@ function Tools({ state }: { state: ChatState }) {
           i.type === 'commandExecution'
             ? commandLine(it)
             : i.type === 'fileChange'
-              ? (Array.isArray(it.changes) ? it.changes.map((c) => str(asObj(c).path)).join(', ') : 'files')
+              ? (Array.isArray(it.changes) ? it.changes.map((c) => (str(asObj(c).path) ?? '').split('/').pop()).join(', ') : 'files')
               : [str(it.server), str(it.tool)].filter(Boolean).join('.') || str(it.query) || i.type;
         const st = str(it.status) ?? i.status;
         return (
           <li key={`${i.turnId}/${i.id}`} className="tool-row">
             <span className="tool-kind">{i.type === 'commandExecution' ? 'command' : i.type === 'fileChange' ? 'edit' : 'tool'}</span>
-            <code>{what}</code>
+            <code title={i.type === 'fileChange' && Array.isArray(it.changes) ? it.changes.map((c) => str(asObj(c).path)).join('\n') : what}>{what}</code>
             <span className={`badge ${st === 'completed' ? 'ok' : st === 'failed' ? 'bad' : st === 'declined' || st === 'canceled' ? 'warn' : 'live'}`}>
               {st}
             </span>
