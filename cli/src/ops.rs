@@ -107,6 +107,7 @@ pub const UPSERT_TRANSCRIPT_ENTRY: Op = op(
 
 // Pending requests.
 pub const LIST_REQUESTS: Op = op("listRequests", Get, "/api/sessions/{id}/requests");
+pub const LIST_ALL_REQUESTS: Op = op("listAllRequests", Get, "/api/requests");
 pub const DECIDE_REQUEST: Op = op(
     "decideRequest",
     Post,

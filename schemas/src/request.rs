@@ -156,7 +156,9 @@ pub struct RequestRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ListRequests {
-    pub session_id: String,
+    /// One session's requests; absent: every session's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
     /// Only pending ones (default) or all.
     #[serde(default)]
     pub include_resolved: bool,

@@ -15,10 +15,13 @@ use crate::output::{self, cell};
 
 pub const OPS: &[(&str, &Op)] = &[
     ("approvals list", &ops::LIST_REQUESTS),
+    ("approvals list", &ops::LIST_ALL_REQUESTS),
     ("approvals decide", &ops::DECIDE_REQUEST),
     ("tool-input list", &ops::LIST_REQUESTS),
+    ("tool-input list", &ops::LIST_ALL_REQUESTS),
     ("tool-input decide", &ops::DECIDE_REQUEST),
     ("tool-calls list", &ops::LIST_REQUESTS),
+    ("tool-calls list", &ops::LIST_ALL_REQUESTS),
     ("tool-calls respond", &ops::DECIDE_REQUEST),
 ];
 
@@ -29,8 +32,8 @@ fn of_class(request: &Value, class: RequestClass) -> bool {
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ListArgs {
-    /// The session.
-    session: String,
+    /// The session; every session's when left out.
+    session: Option<String>,
     /// Resolved and expired ones too.
     #[arg(long)]
     all: bool,
@@ -39,6 +42,7 @@ pub struct ListArgs {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
+  codex-manager approvals list              # what every session waits on
   codex-manager approvals list <SESSION>
   codex-manager approvals decide <SESSION> <REQUEST> accept
   codex-manager approvals decide <SESSION> <REQUEST> accept --for-session
@@ -217,34 +221,48 @@ async fn list(ctx: &Ctx, class: RequestClass, args: ListArgs) -> anyhow::Result<
     let query = Query::new()
         .opt("kind", Some(class.as_str()))
         .flag("includeResolved", args.all);
-    let v = ctx
-        .client
-        .call(&ops::LIST_REQUESTS, &[&args.session], query, None)
-        .await?;
+    let v = match &args.session {
+        Some(session) => {
+            ctx.client
+                .call(&ops::LIST_REQUESTS, &[session], query, None)
+                .await?
+        }
+        None => {
+            ctx.client
+                .call(&ops::LIST_ALL_REQUESTS, &[], query, None)
+                .await?
+        }
+    };
     let mine: Vec<Value> = output::slice(&v)
         .iter()
         .filter(|r| of_class(r, class))
         .cloned()
         .collect();
     let mine = Value::Array(mine);
+    let every_session = args.session.is_none();
     ctx.out.show(&mine, |v| {
         let rows = output::slice(v)
             .iter()
             .map(|r| {
-                vec![
-                    cell(&r["id"]),
+                let mut row = vec![cell(&r["id"])];
+                if every_session {
+                    row.push(cell(&r["sessionId"]));
+                }
+                row.extend([
                     cell(&r["kind"]),
                     cell(&r["status"]),
                     summary(r),
                     cell(&r["openedAt"]),
-                ]
+                ]);
+                row
             })
             .collect();
-        output::table(
-            &["id", "kind", "status", "about", "opened"],
-            rows,
-            "(none pending)",
-        );
+        let headers: &[&str] = if every_session {
+            &["id", "session", "kind", "status", "about", "opened"]
+        } else {
+            &["id", "kind", "status", "about", "opened"]
+        };
+        output::table(headers, rows, "(none pending)");
     });
     Ok(())
 }

@@ -225,6 +225,10 @@ async fn approve_a_command(cm: &Cm, sid: &str) {
     let rid = pending[0]["id"].as_str().unwrap().to_owned();
     let table = cm.run(&["approvals", "list", sid]).await;
     assert!(table.ok().stdout.contains(COMMAND), "{}", table.stdout);
+    // Without a session: every session's, with a session column.
+    let everywhere = cm.run(&["approvals", "list"]).await;
+    let out = &everywhere.ok().stdout;
+    assert!(out.contains(&rid) && out.contains(sid), "{out}");
     // Nothing for the other families.
     let none = cm.run(&["tool-input", "list", sid]).await;
     assert!(

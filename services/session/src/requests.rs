@@ -32,7 +32,8 @@ pub async fn list(ctx: Arc<Ctx>, req: ListRequests) -> Result<Vec<RequestRecord>
     let rows = client
         .query(
             &format!(
-                "SELECT {COLUMNS} FROM session.requests WHERE session_id = $1 AND ($2 OR status = 'pending')
+                "SELECT {COLUMNS} FROM session.requests
+                 WHERE ($1::text IS NULL OR session_id = $1) AND ($2 OR status = 'pending')
                    AND ($3::text[] IS NULL OR kind = ANY($3))
                  ORDER BY opened_at, id"
             ),

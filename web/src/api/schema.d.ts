@@ -545,6 +545,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List what every session waits on
+         * @description The pending requests of all sessions, oldest first: what an operator has to answer. `includeResolved` adds the resolved and expired ones.
+         */
+        get: operations["listAllRequests"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions": {
         parameters: {
             query?: never;
@@ -5316,6 +5336,65 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
+        };
+    };
+    listAllRequests: {
+        parameters: {
+            query?: {
+                /** @description Also the resolved and expired ones. */
+                includeResolved?: boolean;
+                /** @description `approval`, `toolInput` or `toolCall`. */
+                kind?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "availableDecisions": [
+                     *           "accept",
+                     *           "cancel"
+                     *         ],
+                     *         "decidedBy": "web",
+                     *         "id": "req_01",
+                     *         "itemId": "call_1",
+                     *         "kind": "commandApproval",
+                     *         "method": "item/commandExecution/requestApproval",
+                     *         "openedAt": "2026-11-25T09:30:06Z",
+                     *         "params": {
+                     *           "command": "cargo test",
+                     *           "cwd": "/srv/billing",
+                     *           "itemId": "call_1",
+                     *           "threadId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
+                     *           "turnId": "019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011"
+                     *         },
+                     *         "reason": null,
+                     *         "resolvedAt": "2026-11-25T09:30:08Z",
+                     *         "response": {
+                     *           "decision": "accept"
+                     *         },
+                     *         "sessionId": "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
+                     *         "status": "resolved",
+                     *         "turnId": "019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["RequestRecord"][];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
         };
     };
     listSessions: {

@@ -48,6 +48,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(transcript::upsert))
         // Pending requests (S4).
         .routes(routes!(requests::list))
+        .routes(routes!(requests::list_all))
         .routes(routes!(requests::decide))
         // Streams (A3).
         .routes(routes!(events::session::session_events))

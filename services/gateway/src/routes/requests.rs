@@ -38,6 +38,27 @@ pub async fn list(
     Path(id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<RequestRecord>>> {
+    list_in(state, Some(id), q).await
+}
+
+#[utoipa::path(get, path = "/api/requests", operation_id = "listAllRequests", tag = "requests",
+    summary = "List what every session waits on",
+    description = "The pending requests of all sessions, oldest first: what an operator has to answer. `includeResolved` adds the resolved and expired ones.",
+    params(ListQuery),
+    responses((status = 200, description = "Oldest first", body = Vec<RequestRecord>,
+        example = json!([crate::openapi::examples::request_record()]))))]
+pub async fn list_all(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<RequestRecord>>> {
+    list_in(state, None, q).await
+}
+
+async fn list_in(
+    state: AppState,
+    session_id: Option<String>,
+    q: ListQuery,
+) -> ApiResult<Json<Vec<RequestRecord>>> {
     let kind = q
         .kind
         .as_deref()
@@ -51,7 +72,7 @@ pub async fn list(
         })
         .transpose()?;
     let req = ListRequests {
-        session_id: id,
+        session_id,
         include_resolved: q.include_resolved,
         kind,
     };

@@ -43,6 +43,18 @@ async fn an_approved_command_runs_and_the_turn_completes() {
         let none = api.get(&format!("{list}?kind={other}")).await.unwrap();
         assert_eq!(none, json!([]), "{other}");
     }
+    // Across sessions: another session's list stays empty, the global one has the request.
+    let other = api.create_session().await.unwrap();
+    let theirs = api
+        .get(&format!("/api/sessions/{other}/requests"))
+        .await
+        .unwrap();
+    assert_eq!(theirs, json!([]));
+    let everyone = api.get("/api/requests?kind=approval").await.unwrap();
+    assert_eq!(everyone.as_array().unwrap().len(), 1, "{everyone}");
+    assert_eq!(everyone[0]["sessionId"], sid.as_str());
+    let none = api.get("/api/requests?kind=toolInput").await.unwrap();
+    assert_eq!(none, json!([]));
     let (status, body) = api
         .get_raw(&format!("{list}?kind=approvals"))
         .await
@@ -62,6 +74,10 @@ async fn an_approved_command_runs_and_the_turn_completes() {
         .unwrap();
     assert_eq!(decided["status"], "resolved");
     assert_eq!(decided["decidedBy"], "api");
+    // Decided: no longer pending anywhere, still listed with `includeResolved`.
+    assert_eq!(api.get("/api/requests").await.unwrap(), json!([]));
+    let all = api.get("/api/requests?includeResolved=true").await.unwrap();
+    assert_eq!(all[0]["status"], "resolved", "{all}");
 
     let evs = until(&mut events, is_turn_end).await;
     let resolved = evs.iter().find_map(|e| match &e.event.body {
