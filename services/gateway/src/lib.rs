@@ -22,6 +22,7 @@ use cm_schemas::queue::Empty;
 use cm_schemas::subjects::{prefix, service, verb};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
@@ -54,6 +55,9 @@ pub struct Config {
     pub streams: StreamsConfig,
     /// Append one JSON line per request to this file (see `access_log`).
     pub access_log: Option<PathBuf>,
+    /// Other origins whose pages may call the API from a browser (a UI served elsewhere, e.g.
+    /// a dev server). Empty: only the gateway's own origin, which serves the UI.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -65,6 +69,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             streams: StreamsConfig::default(),
             access_log: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -95,6 +100,9 @@ pub fn app(
             access_log::middleware,
         ));
     }
+    if let Some(cors) = cors_layer(&cfg.cors_origins) {
+        app = app.layer(cors);
+    }
     app.layer(RequestBodyLimitLayer::new(cfg.max_body_bytes))
         .layer(axum::middleware::from_fn(error::json_errors))
         .layer(
@@ -107,6 +115,41 @@ pub fn app(
                 // Failures are logged once, by `ApiError`; 503s while starting are not errors.
                 .on_failure(tower_http::trace::DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
+}
+
+/// CORS for the configured origins only. Without any, no CORS header is ever sent, so browsers
+/// keep pages of other origins from reading answers: the API is locked to the UI's origin.
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    let custom = |name: &'static str| HeaderName::from_static(name);
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                custom("idempotency-key"),
+                custom("last-event-id"),
+                custom("x-cm-actor"),
+                custom("traceparent"),
+            ])
+            .expose_headers([custom(idempotency::REPLAYED_HEADER)])
+            .max_age(Duration::from_secs(3600)),
+    )
 }
 
 /// Serves HTTP on `listener` until `shutdown` is cancelled.

@@ -26,6 +26,10 @@ struct Args {
     /// Append one JSON line per request (method, route, status, duration) to this file.
     #[arg(long, env = "CM_ACCESS_LOG")]
     access_log: Option<PathBuf>,
+    /// Another origin whose pages may call the API (repeat, or comma-separate in the env);
+    /// by default only the gateway's own origin, which serves the UI.
+    #[arg(long = "cors-origin", env = "CM_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
 }
 
 #[tokio::main]
@@ -44,6 +48,7 @@ async fn main() -> anyhow::Result<()> {
     let mut cfg = cm_gateway::Config::new(token);
     cfg.web_dir = args.web_dir;
     cfg.access_log = args.access_log;
+    cfg.cors_origins = args.cors_origins;
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-gateway").await?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await

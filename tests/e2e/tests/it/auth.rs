@@ -9,8 +9,15 @@ async fn every_route_but_health_needs_the_token_and_errors_have_stable_codes() {
     let stack = TestStack::start(script()).await.unwrap();
     let http = reqwest::Client::new();
 
-    let health = http.get(stack.api.url("/api/health")).send().await.unwrap();
+    let health = http
+        .get(stack.api.url("/api/health"))
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
+    // No origin is configured: no CORS header for anyone (tests/it/cors.rs has the others).
+    assert!(!health.headers().contains_key("access-control-allow-origin"));
 
     for path in ["/api/sessions", "/api/ready", "/api/sessions/x/events"] {
         let resp = http.get(stack.api.url(path)).send().await.unwrap();

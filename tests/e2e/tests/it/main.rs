@@ -6,6 +6,7 @@ mod approvals;
 mod auth;
 mod bus;
 mod controls;
+mod cors;
 mod errors;
 mod failures;
 mod idempotency;
