@@ -89,6 +89,7 @@ pub const GET_HEALTH: Op = op("getHealth", Get, "/api/health");
 pub const GET_READY: Op = op("getReady", Get, "/api/ready");
 pub const GET_OPENAPI: Op = op("getOpenApi", Get, "/api/openapi.json");
 pub const GET_CAPABILITIES: Op = op("getCapabilities", Get, "/api/capabilities");
+pub const LIST_SERVICES: Op = op("listServices", Get, "/api/services");
 
 // Sessions and turns.
 pub const CREATE_SESSION: Op = op("createSession", Post, "/api/sessions");

@@ -14,6 +14,7 @@ pub const OPS: &[(&str, &Op)] = &[
     ("system ready", &ops::GET_READY),
     ("system openapi", &ops::GET_OPENAPI),
     ("system capabilities", &ops::GET_CAPABILITIES),
+    ("system services", &ops::LIST_SERVICES),
 ];
 
 #[derive(Debug, clap::Args)]
@@ -22,6 +23,7 @@ Examples:
   codex-manager system health
   codex-manager system ready            # exit 0 only when every dependency is ready
   codex-manager system capabilities --json | jq '.routes[] | select(.capability)'
+  codex-manager system services         # every service instance and its endpoints' load
   codex-manager system openapi > openapi.json")]
 pub struct Args {
     #[command(subcommand)]
@@ -38,6 +40,8 @@ enum Cmd {
     Openapi,
     /// Versions, the runtime's capabilities, and which system routes it supports.
     Capabilities,
+    /// Every running service instance (NATS service discovery) with its endpoints' statistics.
+    Services,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
@@ -71,8 +75,67 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 .await?;
             ctx.out.show(&v, capabilities);
         }
+        Cmd::Services => {
+            let v = ctx
+                .client
+                .call(&ops::LIST_SERVICES, &[], Query::new(), None)
+                .await?;
+            ctx.out.show(&v, services);
+        }
     }
     Ok(())
+}
+
+/// One row per instance: its busiest endpoint says where the load is.
+fn services(v: &Value) {
+    let rows = v["services"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let endpoints = s["endpoints"].as_array().cloned().unwrap_or_default();
+            let requests: u64 = endpoints
+                .iter()
+                .filter_map(|e| e["requests"].as_u64())
+                .sum();
+            let errors: u64 = endpoints.iter().filter_map(|e| e["errors"].as_u64()).sum();
+            let busiest = endpoints
+                .iter()
+                .max_by_key(|e| e["requests"].as_u64().unwrap_or(0))
+                .map(|e| {
+                    format!(
+                        "{} ({:.1} ms avg)",
+                        output::cell(&e["subject"]),
+                        e["averageProcessingTimeMs"].as_f64().unwrap_or(0.0)
+                    )
+                })
+                .unwrap_or_else(|| "-".to_owned());
+            vec![
+                output::cell(&s["name"]),
+                output::cell(&s["id"]),
+                output::cell(&s["version"]),
+                output::cell(&s["started"]),
+                endpoints.len().to_string(),
+                requests.to_string(),
+                errors.to_string(),
+                busiest,
+            ]
+        })
+        .collect();
+    output::table(
+        &[
+            "service",
+            "id",
+            "version",
+            "started",
+            "endpoints",
+            "requests",
+            "errors",
+            "busiest",
+        ],
+        rows,
+        "(no service answered)",
+    );
 }
 
 /// A 503 here is an answer, not a failure: the checks are printed either way, then a stack

@@ -17,6 +17,22 @@ async fn errors_exit_by_class_and_profiles_choose_the_server() {
     assert_eq!(health.ok().json()["status"], "ok");
     let ready = cm.run(&["system", "ready"]).await;
     assert!(ready.ok().stdout.contains("runtime"), "{}", ready.stdout);
+    // Every service instance, as a table and as JSON.
+    let services = cm.run(&["system", "services"]).await;
+    let table = &services.ok().stdout;
+    for name in [
+        "cm-gateway",
+        "cm-session",
+        "cm-runtime-bridge",
+        "cm-queue-worker",
+    ] {
+        assert!(table.contains(name), "{table}");
+    }
+    let services = cm.run(&["system", "services", "--json"]).await;
+    assert_eq!(
+        services.ok().json()["services"].as_array().unwrap().len(),
+        4
+    );
 
     // Auth: a wrong token, from the flag.
     let denied = cm

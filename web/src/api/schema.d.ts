@@ -565,6 +565,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every service instance and its endpoints' statistics
+         * @description What NATS service discovery (`$SRV.STATS`) reports for each running instance of the four services: version, start time, and per endpoint (bus command) the requests, processing time and the NATS-level errors (a typed error reply such as `not_found` is an answer, not an error here). Instances that do not answer within 300 ms are left out.
+         */
+        get: operations["listServices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/sessions": {
         parameters: {
             query?: never;
@@ -1176,6 +1196,21 @@ export interface components {
         };
         /** @description Which text stream of an item a delta extends. */
         DeltaStream: ("reasoningSummary" | "reasoningText" | "other") | "text" | "commandOutput" | "fileChangeOutput";
+        /** @description One bus command endpoint of an instance. */
+        EndpointStats: {
+            /** Format: double */
+            averageProcessingTimeMs: number;
+            /** Format: uint64 */
+            errors: number;
+            /** @description The last error, as `code:message`. */
+            lastError?: string | null;
+            name: string;
+            /** Format: double */
+            processingTimeMs: number;
+            /** Format: uint64 */
+            requests: number;
+            subject: string;
+        };
         /** @description `{role, text, turnId?, data?}`. */
         EntryBody: {
             /**
@@ -1357,6 +1392,20 @@ export interface components {
             overrides: components["schemas"]["TurnOverrides"];
             /** @description The user's message. */
             text: string;
+        };
+        /** @description One running instance of a service. */
+        ServiceInstance: {
+            endpoints: components["schemas"]["EndpointStats"][];
+            /** @description Unique per instance (process). */
+            id: string;
+            /** @description `cm-gateway`, `cm-session`, `cm-runtime-bridge` or `cm-queue-worker`. */
+            name: string;
+            /** @description When the instance started (RFC 3339). */
+            started: string;
+            version: string;
+        };
+        ServiceList: {
+            services: components["schemas"]["ServiceInstance"][];
         };
         /**
          * @description `compact` and `terminals.clean`: the runtime's answer. A compaction runs as a turn whose
@@ -5393,6 +5442,51 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Instances by name, then id */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "services": [
+                     *         {
+                     *           "endpoints": [
+                     *             {
+                     *               "averageProcessingTimeMs": 2,
+                     *               "errors": 0,
+                     *               "lastError": null,
+                     *               "name": "cm-v1-session-get",
+                     *               "processingTimeMs": 84.2,
+                     *               "requests": 42,
+                     *               "subject": "cm.v1.session.get"
+                     *             }
+                     *           ],
+                     *           "id": "q8V3kP0nT7xY2cB4",
+                     *           "name": "cm-session",
+                     *           "started": "2026-11-25T09:00:00Z",
+                     *           "version": "0.1.0"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ServiceList"];
+                };
+            };
             401: components["responses"]["Unauthorized"];
             503: components["responses"]["Unavailable"];
         };

@@ -6,6 +6,7 @@ mod health;
 mod lifecycle;
 mod projects;
 mod requests;
+mod services;
 mod sessions;
 mod system;
 mod transcript;
@@ -29,6 +30,7 @@ pub fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health::ready))
         .routes(routes!(system::capabilities))
+        .routes(routes!(services::list))
         // Sessions and turns (S2).
         .routes(routes!(sessions::create, sessions::list))
         .routes(routes!(sessions::get, lifecycle::update, lifecycle::delete))

@@ -65,4 +65,37 @@ async fn every_service_answers_srv_ping_and_commands_reply_typed_errors() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::Unavailable);
+
+    // The same discovery over HTTP, with each endpoint's statistics: the two `session.get`
+    // calls above are counted (a typed error reply is an answer, not a NATS service error).
+    let services = stack.api.get("/api/services").await.unwrap();
+    let list = services["services"].as_array().unwrap();
+    let mut names: Vec<&str> = list.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    names.dedup();
+    assert_eq!(
+        names,
+        [
+            "cm-gateway",
+            "cm-queue-worker",
+            "cm-runtime-bridge",
+            "cm-session"
+        ],
+        "{services}"
+    );
+    let session = list.iter().find(|s| s["name"] == "cm-session").unwrap();
+    assert!(
+        session["started"].as_str().unwrap().ends_with('Z'),
+        "{session}"
+    );
+    let get = session["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["subject"] == subjects::command(prefix::SESSION, verb::SESSION_GET).as_str())
+        .unwrap_or_else(|| panic!("no session.get endpoint: {session}"));
+    assert!(get["requests"].as_u64().unwrap() >= 2, "{get}");
+    assert!(
+        get["averageProcessingTimeMs"].as_f64().unwrap() > 0.0,
+        "{get}"
+    );
 }
