@@ -23,6 +23,8 @@ pub struct Banner {
     pub logs: PathBuf,
     /// The profiles file, when it was written.
     pub profiles: Option<PathBuf>,
+    /// The web UI served at `/`; the built-in console when `None`.
+    pub web: Option<PathBuf>,
 }
 
 impl Banner {
@@ -38,6 +40,15 @@ impl Banner {
             row(
                 "Open",
                 &console.bold(&format!("{}/#token={}", self.base_url, self.token)),
+            ),
+            row(
+                "Web UI",
+                &match &self.web {
+                    Some(dir) => dir.display().to_string(),
+                    None => "the built-in console (build web/ for the full UI: \
+                             scripts/build-web.sh)"
+                        .to_owned(),
+                },
             ),
             row("API", &format!("{}/api", self.base_url)),
             row("Token file", &self.token_file.display().to_string()),

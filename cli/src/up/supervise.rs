@@ -118,8 +118,8 @@ fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSp
             ctx.layout.token_file.clone().into_os_string(),
         ),
     ];
-    if let Some(web) = &ctx.args.web_dir {
-        gateway_env.push(("CM_WEB_DIR", web.clone().into_os_string()));
+    if let Some(web) = web_dir(ctx.args.web_dir.as_deref()) {
+        gateway_env.push(("CM_WEB_DIR", web.into_os_string()));
     }
     let mut bridge_env = vec![("CODEX_BIN", ctx.codex.as_os_str().to_owned())];
     if let Some(demo) = demo {
@@ -164,6 +164,7 @@ fn announce(
         demo_model: demo.map(|d| d.base_url.clone()),
         logs: ctx.layout.logs.clone(),
         profiles,
+        web: web_dir(ctx.args.web_dir.as_deref()),
     }
     .print(ctx.console);
 }
@@ -190,4 +191,19 @@ fn print_log_tails(console: &Console, logs: &[(&'static str, PathBuf)]) {
         console.block(&format!("--- last lines of {name} ({}):", path.display()));
         console.block(&tail.join("\n"));
     }
+}
+
+/// The web UI to serve: `--web-dir`/`CM_WEB_DIR`, else a built `web/dist` under the current
+/// directory (running from a checkout after `scripts/build-web.sh`), else none: the gateway's
+/// built-in console.
+fn web_dir(given: Option<&Path>) -> Option<PathBuf> {
+    let dir = match given {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::current_dir().ok()?.join("web/dist"),
+    };
+    if given.is_none() && !dir.join("index.html").is_file() {
+        return None;
+    }
+    // The gateway runs with its own working directory: hand it an absolute path.
+    Some(std::path::absolute(&dir).unwrap_or(dir))
 }

@@ -52,6 +52,7 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
         "{output}"
     );
     assert!(output.contains("(new cluster)"), "{output}");
+    assert!(output.contains("the built-in console"), "{output}");
     assert!(data.join("postgres/data/PG_VERSION").exists());
     assert!(data.join("logs/gateway.log").exists());
     check_profile(&config_home, &up.base(), &token);
@@ -104,7 +105,15 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert!(!data.join("postgres/data/postmaster.pid").exists());
     drop(up);
 
-    // Second run: the same cluster, token and session.
+    // Second run: the same cluster, token and session; a built web UI in the directory `up`
+    // runs from is served at `/`.
+    let dist = root.path().join("web/dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>built-ui</title>",
+    )
+    .unwrap();
     let mut up = Up::start(
         &data,
         &config_home,
@@ -118,6 +127,13 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert_eq!(token_again.trim(), token);
     let sessions = api.get("/api/sessions").await;
     assert!(sessions.to_string().contains(&session), "{sessions}");
+    assert!(
+        up.output().contains(&dist.display().to_string()),
+        "{}",
+        up.output()
+    );
+    let page = reqwest::get(format!("{}/", up.base())).await.unwrap();
+    assert!(page.text().await.unwrap().contains("built-ui"));
     // Stopped from another process this time.
     let cm = Cm::with_config_dir(&config_home);
     let data_dir = data.to_str().unwrap();
