@@ -275,3 +275,65 @@ async fn project_counts_and_bulk_operations_leave_system_owned_sessions_alone() 
     let (status, body) = call(api, Method::DELETE, &format!("/api/projects/{pid}"), None).await;
     assert_eq!(status, 204, "{body}");
 }
+
+/// A request the runtime opens in a system-owned session is the owner's to decide: the API
+/// sees it but gets `403`; the owner decides over the bus and the turn goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn only_the_owner_decides_the_requests_of_its_session() {
+    use crate::runtime_script::{COMMAND, approval_stack, is_turn_end, opened, until};
+    use cm_schemas::request::{DecideRequest, RequestRecord};
+
+    let stack = approval_stack().await;
+    let api = &stack.api;
+    let bus = stack.bus().await.unwrap();
+    let owned = create_owned(&bus, None).await;
+    let sid = owned.id.as_str();
+    let mut events = api.events(sid, None).await.unwrap();
+    let start = StartTurn {
+        session_id: sid.to_owned(),
+        text: "RUN_SHELL please".into(),
+        overrides: Default::default(),
+    };
+    let _: TurnAccepted = bus
+        .request_as(&cmd(verb::SESSION_TURN_START), &start, T, Some(OWNER))
+        .await
+        .unwrap();
+    let evs = until(&mut events, |e| opened(e).is_some()).await;
+    let req = opened(evs.last().unwrap()).unwrap().clone();
+    assert!(req.params["command"].as_str().unwrap().contains(COMMAND));
+
+    // Visible over HTTP, in the session's list and in everyone's.
+    let listed = cm_test_support::wait_for("request recorded", T, || async {
+        let v = api.get("/api/requests").await?;
+        anyhow::ensure!(v.as_array().is_some_and(|a| !a.is_empty()), "not yet");
+        Ok(v)
+    })
+    .await
+    .unwrap();
+    assert_eq!(listed[0]["id"], req.id.as_str());
+    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let refused = call(
+        api,
+        Method::POST,
+        &path,
+        Some(json!({ "decision": "accept" })),
+    )
+    .await;
+    assert_error(&refused, 403, "forbidden", None);
+
+    // Still pending: the owner decides.
+    let decide = DecideRequest {
+        session_id: sid.to_owned(),
+        request_id: req.id.clone(),
+        decision: Some("accept".into()),
+        decided_by: Some(OWNER.into()),
+        ..Default::default()
+    };
+    let decided: RequestRecord = bus
+        .request_as(&cmd(verb::REQUEST_DECIDE), &decide, T, Some(OWNER))
+        .await
+        .unwrap();
+    assert_eq!(decided.status, "resolved");
+    assert_eq!(decided.decided_by.as_deref(), Some(OWNER));
+    until(&mut events, is_turn_end).await;
+}
