@@ -44,6 +44,11 @@ impl Query {
         self
     }
 
+    /// Adds `limit` and `cursor` when given.
+    pub fn page(self, page: crate::commands::Page) -> Self {
+        self.opt("limit", page.limit).opt("cursor", page.cursor)
+    }
+
     /// Adds `name=v` once per value.
     pub fn each(mut self, name: &str, values: &[String]) -> Self {
         self.0

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::Ctx;
+use super::{Ctx, Page};
 use crate::client::Query;
 use crate::ops::{self, Op};
 
@@ -28,10 +28,8 @@ enum Cmd {
         /// As seen from this session's thread.
         #[arg(long, value_name = "SESSION")]
         thread: Option<String>,
-        #[arg(long)]
-        limit: Option<u32>,
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -39,14 +37,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let Cmd::List {
         force_refetch,
         thread,
-        limit,
-        cursor,
+        page,
     } = args.cmd;
     let query = Query::new()
         .flag("forceRefetch", force_refetch)
         .opt("threadId", thread)
-        .opt("limit", limit)
-        .opt("cursor", cursor);
+        .page(page);
     let v = ctx.client.call(&ops::LIST_APPS, &[], query, None).await?;
     ctx.out.any(&v);
     Ok(())

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::{Ctx, merge};
+use super::{Ctx, Page, merge};
 use crate::client::Query;
 use crate::ops::{self, Op};
 use crate::output;
@@ -37,10 +37,8 @@ enum Cmd {
         /// As seen from this session's thread.
         #[arg(long, value_name = "SESSION")]
         thread: Option<String>,
-        #[arg(long)]
-        limit: Option<u32>,
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
     /// Reload the MCP servers from the configuration.
     Reload,
@@ -60,15 +58,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             server,
             detail,
             thread,
-            limit,
-            cursor,
+            page,
         } => {
             let query = Query::new()
                 .opt("serverName", server)
                 .opt("detail", detail)
                 .opt("threadId", thread)
-                .opt("limit", limit)
-                .opt("cursor", cursor);
+                .page(page);
             let v = c.call(&ops::LIST_MCP_SERVERS, &[], query, None).await?;
             ctx.out.show(&v, |v| {
                 output::items(

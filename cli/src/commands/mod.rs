@@ -60,6 +60,17 @@ pub fn all_ops() -> Vec<(&'static str, &'static Op)> {
     .concat()
 }
 
+/// `--limit` and `--cursor` of the runtime's paged lists (models, apps, MCP servers, features).
+#[derive(Debug, clap::Args)]
+pub struct Page {
+    /// At most this many per page.
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
 /// A JSON argument: inline JSON, `@path` for a file, `-` for stdin.
 pub fn json_arg(raw: &str) -> anyhow::Result<Value> {
     let text = if raw == "-" {

@@ -2,7 +2,7 @@
 
 use clap::Subcommand;
 
-use super::Ctx;
+use super::{Ctx, Page};
 use crate::client::Query;
 use crate::ops::{self, Op};
 use crate::output;
@@ -29,10 +29,8 @@ enum Cmd {
         /// Only this provider's models.
         #[arg(long)]
         provider: Option<String>,
-        #[arg(long)]
-        limit: Option<u32>,
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -40,14 +38,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let Cmd::List {
         include_hidden,
         provider,
-        limit,
-        cursor,
+        page,
     } = args.cmd;
     let query = Query::new()
         .flag("includeHidden", include_hidden)
         .opt("modelProvider", provider)
-        .opt("limit", limit)
-        .opt("cursor", cursor);
+        .page(page);
     let v = ctx.client.call(&ops::LIST_MODELS, &[], query, None).await?;
     ctx.out.show(&v, |v| {
         output::items(

@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use serde_json::json;
 
-use super::{Ctx, merge};
+use super::{Ctx, Page, merge};
 use crate::client::Query;
 use crate::exit::{Class, CliError};
 use crate::ops::{self, Op};
@@ -34,10 +34,8 @@ enum Cmd {
         /// As seen from this session's thread.
         #[arg(long, value_name = "SESSION")]
         thread: Option<String>,
-        #[arg(long)]
-        limit: Option<u32>,
-        #[arg(long)]
-        cursor: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
     /// Run a command under the runtime's sandbox; exits with the command's exit code.
     Exec {
@@ -70,15 +68,8 @@ enum Cmd {
 pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let c = &ctx.client;
     match args.cmd {
-        Cmd::Features {
-            thread,
-            limit,
-            cursor,
-        } => {
-            let query = Query::new()
-                .opt("threadId", thread)
-                .opt("limit", limit)
-                .opt("cursor", cursor);
+        Cmd::Features { thread, page } => {
+            let query = Query::new().opt("threadId", thread).page(page);
             let v = c
                 .call(&ops::LIST_EXPERIMENTAL_FEATURES, &[], query, None)
                 .await?;
