@@ -279,7 +279,9 @@ describe('web UI', { timeout: 900_000 }, () => {
     const second = page.locator('.request[data-kind="commandApproval"][data-status="pending"]');
     await second.locator('.request-detail', { hasText: 'echo second command' }).waitFor({ timeout: TURN_TIMEOUT });
     await second.locator('.deny').click();
-    await page.locator('.request-outcome', { hasText: 'Denied by web' }).waitFor();
+    // The turn can end right after the denial and fold its activity group (asserted below),
+    // which hides the card: wait for the outcome to be there, not for it to be visible.
+    await page.locator('.request-outcome', { hasText: 'Denied by web' }).waitFor({ state: 'attached' });
     await pageIdle(page);
     const snap = await assertMatchesApi(page, sid);
     const cmds = snap.turns[0].items.filter((i) => i.itemType === 'commandExecution');
@@ -292,6 +294,7 @@ describe('web UI', { timeout: 900_000 }, () => {
     assert.match(await group.locator('summary').textContent(), /Worked for \d+s/);
     await group.locator('summary').click();
     await group.locator('.item.commandExecution .badge', { hasText: 'declined' }).waitFor();
+    await group.locator('.request-outcome', { hasText: 'Denied by web' }).waitFor();
     await group.locator('.item.commandExecution .body', { hasText: 'first command' }).waitFor();
     const reqs = await api('GET', `/api/sessions/${sid}/requests?includeResolved=true`);
     assert.deepEqual(
@@ -330,7 +333,7 @@ describe('web UI', { timeout: 900_000 }, () => {
     const card = page.locator('.request[data-kind="fileChangeApproval"]');
     await card.locator('.request-detail', { hasText: 'hello.txt' }).waitFor({ timeout: TURN_TIMEOUT });
     await card.locator('.approve').click();
-    await card.locator('.request-outcome', { hasText: 'Approved by web' }).waitFor();
+    await card.locator('.request-outcome', { hasText: 'Approved by web' }).waitFor({ state: 'attached' }); // folded once the turn ends
     await pageIdle(page);
     await assertMatchesApi(page, sid);
     await page.locator('details.activity summary').first().click();
@@ -471,7 +474,7 @@ describe('web UI', { timeout: 900_000 }, () => {
     await card.locator('label.option', { hasText: 'Red' }).click();
     await shot(page, 'question');
     await card.locator('button[type=submit]').click();
-    await card.locator('.request-outcome', { hasText: 'Answered: Red by web' }).waitFor();
+    await card.locator('.request-outcome', { hasText: 'Answered: Red by web' }).waitFor({ state: 'attached' }); // folded once the turn ends
     await page.locator('.item.agentMessage .body', { hasText: 'Red' }).waitFor({ timeout: TURN_TIMEOUT });
     await assertMatchesApi(page, sid);
     await context.close();
