@@ -103,7 +103,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_tool_outputs_after_last_user_message() {
+    fn counts_tool_outputs_after_last_user_message() -> Result<(), String> {
         let body = json!({"stream": true, "input": [
             user("first RUN_SHELL"),
             {"type": "function_call", "call_id": "c0", "name": "exec_command", "arguments": "{}"},
@@ -113,19 +113,21 @@ mod tests {
             {"type": "function_call_output", "call_id": "c1", "output": "one"},
             {"type": "custom_tool_call_output", "call_id": "c2", "output": [{"type": "input_text", "text": "two"}]},
         ]});
-        let state = TurnState::from_body(&body).expect("valid");
+        let state = TurnState::from_body(&body)?;
         assert_eq!(state.user_text, "second");
         assert_eq!(state.tool_outputs, 2);
         assert_eq!(state.last_tool_output.as_deref(), Some("two"));
+        Ok(())
     }
 
     #[test]
-    fn string_input_and_bad_bodies() {
-        let state = TurnState::from_body(&json!({"input": "hi"})).expect("valid");
+    fn string_input_and_bad_bodies() -> Result<(), String> {
+        let state = TurnState::from_body(&json!({"input": "hi"}))?;
         assert_eq!((state.user_text.as_str(), state.tool_outputs), ("hi", 0));
         assert!(TurnState::from_body(&json!([1])).is_err());
         assert!(TurnState::from_body(&json!({"model": "x"})).is_err());
         assert!(TurnState::from_body(&json!({"input": 3})).is_err());
         assert!(TurnState::from_body(&json!({"input": [], "stream": false})).is_err());
+        Ok(())
     }
 }

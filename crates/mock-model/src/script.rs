@@ -257,8 +257,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn demo_script_parses() {
-        let script = Script::from_json(DEMO_SCRIPT_JSON).expect("demo script is valid");
+    fn demo_script_parses() -> Result<(), Error> {
+        let script = Script::from_json(DEMO_SCRIPT_JSON)?;
         for keyword in [
             "RUN_SHELL",
             "APPLY_PATCH",
@@ -269,24 +269,33 @@ mod tests {
             "REASON",
             "ASK",
         ] {
-            let rule = script
-                .select(&format!("please {keyword} now"))
-                .expect("rule");
-            assert!(rule.matcher.is_some(), "{keyword} has its own rule");
+            let rule = script.select(&format!("please {keyword} now"));
+            assert!(
+                rule.is_some_and(|r| r.matcher.is_some()),
+                "{keyword} has its own rule"
+            );
         }
-        assert!(script.select("hello").expect("default").matcher.is_none());
+        assert!(script.select("hello").is_some_and(|r| r.matcher.is_none()));
+        Ok(())
     }
 
     #[test]
-    fn default_rule_is_only_a_fallback() {
+    fn default_rule_is_only_a_fallback() -> Result<(), Error> {
         let script = Script::from_value(serde_json::json!({"rules": [
             {"steps": [{"type": "message", "text": "default"}]},
             {"match": {"contains": "KEY"}, "steps": [{"type": "message", "text": "keyed"}]}
-        ]}))
-        .expect("valid");
-        let keyed = script.select("a KEY b").expect("rule");
-        assert!(keyed.matcher.is_some());
-        assert!(script.select("nothing").expect("default").matcher.is_none());
+        ]}))?;
+        assert!(
+            script
+                .select("a KEY b")
+                .is_some_and(|r| r.matcher.is_some())
+        );
+        assert!(
+            script
+                .select("nothing")
+                .is_some_and(|r| r.matcher.is_none())
+        );
+        Ok(())
     }
 
     #[test]
@@ -328,18 +337,18 @@ mod tests {
     }
 
     #[test]
-    fn step_selection_replays_last() {
+    fn step_selection_replays_last() -> Result<(), Error> {
         let script = Script::from_json(
             r#"{"rules": [{"steps": [{"type": "message", "text": "a"}, {"type": "message", "text": "b"}]}]}"#,
-        )
-        .expect("valid");
+        )?;
         let rule = &script.rules[0];
-        let text = |n| match &rule.step(n).expect("step").items[0] {
-            Item::Message(m) => m.text.clone(),
+        let text = |n| match rule.step(n).map(|s| &s.items[0]) {
+            Some(Item::Message(m)) => m.text.clone(),
             _ => None,
         };
         assert_eq!(text(0).as_deref(), Some("a"));
         assert_eq!(text(1).as_deref(), Some("b"));
         assert_eq!(text(7).as_deref(), Some("b"));
+        Ok(())
     }
 }
