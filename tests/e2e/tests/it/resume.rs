@@ -28,8 +28,19 @@ async fn a_client_that_reconnects_with_last_event_id_gets_exactly_what_it_missed
     .unwrap();
     drop(first);
     let last_seen = seen.last().unwrap().seq;
-    // Let more events happen while disconnected.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Let more events happen while disconnected: wait until the session has applied some.
+    let path = format!("/api/sessions/{sid}");
+    cm_test_support::wait_for(
+        "events while disconnected",
+        Duration::from_secs(30),
+        || async {
+            let applied = api.get(&path).await?["seq"].as_u64().unwrap_or(0);
+            anyhow::ensure!(applied >= last_seen + 5, "applied up to {applied}");
+            Ok(())
+        },
+    )
+    .await
+    .unwrap();
 
     let mut resumed = api.events(&sid, Some(last_seen)).await.unwrap();
     let rest = collect_until(&mut resumed, Duration::from_secs(30), |e| {

@@ -168,15 +168,18 @@ fn completes(sid: &str) -> impl Fn(&Frame) -> bool + '_ {
 
 /// Waits until the session service has applied the session's events up to `seq`.
 async fn wait_applied(api: &Api, sid: &str, seq: u64) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let snap = api.get(&format!("/api/sessions/{sid}")).await.unwrap();
-        if snap["seq"].as_u64().unwrap_or(0) >= seq {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "not applied: {seq}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = format!("/api/sessions/{sid}");
+    cm_test_support::wait_for(
+        &format!("applied up to {seq}"),
+        Duration::from_secs(30),
+        || async {
+            let applied = api.get(&path).await?["seq"].as_u64().unwrap_or(0);
+            anyhow::ensure!(applied >= seq, "applied up to {applied}");
+            Ok(())
+        },
+    )
+    .await
+    .unwrap();
 }
 
 fn probe(id: &str, message: impl Into<String>) -> Event {
@@ -336,15 +339,14 @@ async fn heartbeats_follow_the_configured_interval_and_subscribers_are_limited()
 
     // A closed stream frees its slot.
     drop(second);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let resp = get(api, &format!("/api/sessions/{sid}/events"), None).await;
-        if resp.status().as_u16() == 200 {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "slot not freed");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let path = format!("/api/sessions/{sid}/events");
+    cm_test_support::wait_for("slot freed", Duration::from_secs(10), || async {
+        let status = get(api, &path, None).await.status().as_u16();
+        anyhow::ensure!(status == 200, "still {status}");
+        Ok(())
+    })
+    .await
+    .unwrap();
     // The first stream (which saw the session's events meanwhile) still has its heartbeats.
     loop {
         let f = first.frame(Duration::from_secs(5)).await.unwrap();
@@ -363,8 +365,9 @@ async fn history_older_than_the_stream_is_paged_from_postgres() {
     let mut live = Sse::open(api, &format!("/api/sessions/{sid}/events"), None).await;
     api.send(&sid, "hello").await.unwrap();
     let mut before = live.events_until(completes(&sid)).await;
-    // Everything of the session so far, and applied: late events (status, usage) included.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Everything of the session so far, and applied (events after `turn.completed`, if any,
+    // are picked up below).
+    wait_applied(api, &sid, before.last().unwrap().id.unwrap()).await;
     let applied = api.get(&format!("/api/sessions/{sid}")).await.unwrap()["seq"]
         .as_u64()
         .unwrap();
