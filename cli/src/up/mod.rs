@@ -179,6 +179,7 @@ async fn run_locked(
         codex: &codex,
         started,
         ready_timeout: Duration::from_secs(args.ready_timeout),
+        web: supervise::web_dir(args.web_dir.as_deref()),
     };
     let result = supervise::run(&ctx, &mut infra, &stop).await;
     console.info("stopping Postgres and NATS");

@@ -33,6 +33,8 @@ pub struct Context<'a> {
     pub codex: &'a Path,
     pub started: Instant,
     pub ready_timeout: Duration,
+    /// The web UI the gateway serves (see [`web_dir`]); the built-in console when `None`.
+    pub web: Option<PathBuf>,
 }
 
 /// Runs the services until `stop` is cancelled (`Ok`) or something fails for good (`Err`).
@@ -118,8 +120,8 @@ fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSp
             ctx.layout.token_file.clone().into_os_string(),
         ),
     ];
-    if let Some(web) = web_dir(ctx.args.web_dir.as_deref()) {
-        gateway_env.push(("CM_WEB_DIR", web.into_os_string()));
+    if let Some(web) = &ctx.web {
+        gateway_env.push(("CM_WEB_DIR", web.clone().into_os_string()));
     }
     let mut bridge_env = vec![("CODEX_BIN", ctx.codex.as_os_str().to_owned())];
     if let Some(demo) = demo {
@@ -164,7 +166,7 @@ fn announce(
         demo_model: demo.map(|d| d.base_url.clone()),
         logs: ctx.layout.logs.clone(),
         profiles,
-        web: web_dir(ctx.args.web_dir.as_deref()),
+        web: ctx.web.clone(),
     }
     .print(ctx.console);
 }
@@ -196,7 +198,7 @@ fn print_log_tails(console: &Console, logs: &[(&'static str, PathBuf)]) {
 /// The web UI to serve: `--web-dir`/`CM_WEB_DIR`, else a built `web/dist` under the current
 /// directory (running from a checkout after `scripts/build-web.sh`), else none: the gateway's
 /// built-in console.
-fn web_dir(given: Option<&Path>) -> Option<PathBuf> {
+pub fn web_dir(given: Option<&Path>) -> Option<PathBuf> {
     let dir = match given {
         Some(dir) => dir.to_path_buf(),
         None => std::env::current_dir().ok()?.join("web/dist"),

@@ -335,7 +335,8 @@ fn error_code_of(status: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn path_params(path: &str) -> Vec<&str> {
+/// The `{name}` segments of a route template.
+pub(crate) fn path_params(path: &str) -> Vec<&str> {
     path.split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .collect()

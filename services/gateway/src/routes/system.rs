@@ -231,15 +231,8 @@ pub(crate) fn openapi_paths() -> (Map<String, Value>, Vec<&'static str>) {
     for r in ROUTES {
         let d = &r.doc;
         let codex = |name: &str| json!({ "$ref": format!("#/components/schemas/codex.{name}") });
-        let path_params: Vec<&str> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-            .collect();
-        let mut parameters: Vec<Value> = path_params
-            .iter()
-            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": {"type": "string"} }))
-            .collect();
+        // Path parameters are added, described, with every operation's (`crate::openapi`).
+        let mut parameters: Vec<Value> = Vec::new();
         if let Params::Query(spec) = r.params {
             parameters.extend(spec.iter().map(|(name, kind)| {
                 let schema = match kind {
@@ -274,7 +267,7 @@ pub(crate) fn openapi_paths() -> (Map<String, Value>, Vec<&'static str>) {
         used.push(d.result);
         if let (Params::Body, Some(params)) = (r.params, d.params) {
             used.push(params);
-            let schema = if path_params.is_empty() {
+            let schema = if crate::openapi::path_params(r.path).is_empty() {
                 codex(params)
             } else {
                 json!({ "$ref": format!("#/components/schemas/codex.{params}.body") })
@@ -301,11 +294,7 @@ pub(crate) fn path_params_of(params: &str) -> Vec<&'static str> {
     ROUTES
         .iter()
         .filter(|r| r.doc.params == Some(params))
-        .flat_map(|r| {
-            r.path
-                .split('/')
-                .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-        })
+        .flat_map(|r| crate::openapi::path_params(r.path))
         .collect()
 }
 

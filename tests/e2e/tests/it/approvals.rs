@@ -6,7 +6,10 @@ use cm_schemas::EventBody;
 use cm_schemas::request::RequestKind;
 use serde_json::json;
 
-use crate::runtime_script::{COMMAND, approval_stack, completed, is_turn_end, opened, until};
+use crate::runtime_script::{
+    COMMAND, approval_stack, completed, decision_path, is_turn_end, opened, send_until_request,
+    until,
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_approved_command_runs_and_the_turn_completes() {
@@ -14,9 +17,7 @@ async fn an_approved_command_runs_and_the_turn_completes() {
     let api = &stack.api;
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
-    api.send(&sid, "RUN_SHELL please").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
+    let req = send_until_request(api, &sid, "RUN_SHELL please", &mut events).await;
     assert_eq!(req.kind, RequestKind::CommandApproval);
     assert!(req.params["command"].as_str().unwrap().contains(COMMAND));
 
@@ -67,7 +68,7 @@ async fn an_approved_command_runs_and_the_turn_completes() {
         ),
         (400, Some("validation"), Some("kind"))
     );
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let path = decision_path(&sid, &req.id);
     let decided = api
         .post(&path, json!({ "decision": "accept" }))
         .await
@@ -122,10 +123,8 @@ async fn a_declined_command_does_not_run_and_repeats_and_conflicts_are_refused()
     let mut events = api.events(&sid, None).await.unwrap();
 
     // Turn 1: decline, then the same decision again, then a different one.
-    api.send(&sid, "RUN_SHELL please").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let req = send_until_request(api, &sid, "RUN_SHELL please", &mut events).await;
+    let path = decision_path(&sid, &req.id);
     let decided = api
         .post(&path, json!({ "decision": "decline" }))
         .await
@@ -160,10 +159,8 @@ async fn a_declined_command_does_not_run_and_repeats_and_conflicts_are_refused()
     assert_eq!(cmd["status"], "declined", "{cmd}");
 
     // Turn 2: two different decisions race; exactly one reaches the runtime.
-    api.send(&sid, "RUN_SHELL again").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let req = send_until_request(api, &sid, "RUN_SHELL again", &mut events).await;
+    let path = decision_path(&sid, &req.id);
     let (decline, accept) = (
         json!({ "decision": "decline" }),
         json!({ "decision": "accept" }),
@@ -202,10 +199,8 @@ async fn approval_for_the_session_covers_the_next_identical_command() {
     let api = &stack.api;
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
-    api.send(&sid, "TWICE please").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let req = send_until_request(api, &sid, "TWICE please", &mut events).await;
+    let path = decision_path(&sid, &req.id);
     let decided = api
         .post(&path, json!({ "decision": "accept", "scope": "session" }))
         .await
@@ -243,7 +238,7 @@ async fn a_file_change_is_applied_after_its_approval() {
     let evs = until(&mut events, |e| opened(e).is_some()).await;
     let req = opened(evs.last().unwrap()).unwrap().clone();
     assert_eq!(req.kind, RequestKind::FileChangeApproval, "{req:?}");
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let path = decision_path(&sid, &req.id);
     api.post(&path, json!({ "decision": "accept" }))
         .await
         .unwrap();
@@ -260,9 +255,7 @@ async fn a_question_is_answered_through_the_api() {
     let api = &stack.api;
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
-    api.send(&sid, "ASK me").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
+    let req = send_until_request(api, &sid, "ASK me", &mut events).await;
     assert_eq!(req.kind, RequestKind::UserInput);
     assert_eq!(req.params["questions"][0]["id"], "color");
     // A question is `toolInput` in the kind filter.
@@ -281,7 +274,7 @@ async fn a_question_is_answered_through_the_api() {
     assert_eq!(inputs[0]["id"], req.id.as_str());
     let approvals = api.get(&format!("{list}?kind=approval")).await.unwrap();
     assert_eq!(approvals, json!([]));
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let path = decision_path(&sid, &req.id);
     // A question needs a full response, not a decision.
     let (status, body) = api
         .post_raw(&path, &json!({ "decision": "accept" }))

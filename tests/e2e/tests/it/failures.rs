@@ -9,7 +9,9 @@ use cm_schemas::request::RequestOutcome;
 use futures::StreamExt;
 use serde_json::json;
 
-use crate::runtime_script::{approval_stack, completed, is_turn_end, opened, script, until};
+use crate::runtime_script::{
+    approval_stack, completed, decision_path, is_turn_end, script, send_until_request, until,
+};
 
 fn is_delta(e: &cm_schemas::StreamedEvent) -> bool {
     matches!(e.event.body, EventBody::ItemDelta { .. })
@@ -85,9 +87,7 @@ async fn a_request_still_open_when_its_turn_ends_expires() {
     let api = &stack.api;
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
-    api.send(&sid, "RUN_SHELL").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
+    let req = send_until_request(api, &sid, "RUN_SHELL", &mut events).await;
     api.post(&format!("/api/sessions/{sid}/interrupt"), json!({}))
         .await
         .unwrap();
@@ -97,7 +97,7 @@ async fn a_request_still_open_when_its_turn_ends_expires() {
     });
     assert!(expired, "{:?}", kinds(&evs));
     crate::turn::wait_for_seq(&stack, &sid, evs.last().unwrap().seq).await;
-    let path = format!("/api/sessions/{sid}/requests/{}/decision", req.id);
+    let path = decision_path(&sid, &req.id);
     let (status, body) = api
         .post_raw(&path, &json!({ "decision": "accept" }))
         .await
@@ -162,9 +162,7 @@ async fn a_killed_bridge_ends_its_turn_when_it_comes_back_and_the_session_goes_o
     let api = stack.api.clone();
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
-    api.send(&sid, "RUN_SHELL").await.unwrap();
-    let evs = until(&mut events, |e| opened(e).is_some()).await;
-    let req = opened(evs.last().unwrap()).unwrap().clone();
+    let req = send_until_request(&api, &sid, "RUN_SHELL", &mut events).await;
 
     stack.kill_service(Service::RuntimeBridge).await;
     stack.start_service(Service::RuntimeBridge).await.unwrap();

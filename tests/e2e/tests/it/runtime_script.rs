@@ -1,6 +1,6 @@
 //! The model script of the runtime tests: shell commands, a patch, a question, a slow stream.
 
-use cm_e2e::{SseStream, TestStack, collect_until};
+use cm_e2e::{Api, SseStream, TestStack, collect_until};
 use cm_mock_model::Script;
 use cm_schemas::{EventBody, StreamedEvent};
 use std::time::Duration;
@@ -64,6 +64,23 @@ pub fn opened(e: &StreamedEvent) -> Option<&cm_schemas::request::PendingRequest>
         EventBody::RequestOpened { request } => Some(request),
         _ => None,
     }
+}
+
+/// Sends `text` and waits for the request its turn opens (`events` follows the session).
+pub async fn send_until_request(
+    api: &Api,
+    sid: &str,
+    text: &str,
+    events: &mut SseStream,
+) -> cm_schemas::request::PendingRequest {
+    api.send(sid, text).await.unwrap();
+    let evs = until(events, |e| opened(e).is_some()).await;
+    opened(evs.last().unwrap()).unwrap().clone()
+}
+
+/// Where a request of the session is decided.
+pub fn decision_path(sid: &str, request_id: &str) -> String {
+    format!("/api/sessions/{sid}/requests/{request_id}/decision")
 }
 
 /// The completed item of a given type in `evs`.
