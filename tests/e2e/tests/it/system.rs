@@ -199,11 +199,8 @@ async fn system_routes_reach_the_runtime_and_map_its_errors() {
     .unwrap();
     assert_eq!(caps["runtimeError"]["code"], "unavailable", "{caps}");
     let bus = stack.bus().await.unwrap();
-    let mut calls = bus
-        .client()
-        .subscribe(subjects::command(prefix::RUNTIME, verb::RUNTIME_CALL))
-        .await
-        .unwrap();
+    let subject = subjects::command(prefix::RUNTIME, verb::RUNTIME_CALL);
+    let mut calls = bus.client().subscribe(subject.clone()).await.unwrap();
     let client = bus.client().clone();
     tokio::spawn(async move {
         while let Some(msg) = calls.next().await {
@@ -216,7 +213,12 @@ async fn system_routes_reach_the_runtime_and_map_its_errors() {
             }
         }
     });
-    bus.client().flush().await.unwrap();
+    // `flush` only writes the SUB; a round trip through it proves nats-server registered it
+    // before the gateway's request arrives on another connection.
+    bus.client()
+        .request(subject, r#"{"method":"probe"}"#.into())
+        .await
+        .unwrap();
     let (status, body) = api.get_raw("/api/skills").await.unwrap();
     assert_eq!(
         (status, body["error"]["code"].as_str()),
