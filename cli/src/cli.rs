@@ -55,6 +55,16 @@ pub struct Global {
     /// Seconds to wait for an answer before giving up (unreachable).
     #[arg(long, global = true, default_value_t = 120, value_name = "SECONDS")]
     pub timeout: u64,
+    /// Times to repeat a request the API answered "not now" (503, 429, still in progress) or
+    /// that could not connect; a POST keeps its Idempotency-Key, so it never runs twice.
+    #[arg(
+        long,
+        global = true,
+        env = "CM_RETRIES",
+        default_value_t = 3,
+        value_name = "N"
+    )]
+    pub retries: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -133,18 +133,8 @@ impl CliError {
     }
 
     /// No HTTP answer: the API could not be reached. The message names the server and the
-    /// deepest cause (`Connection refused`, a DNS failure, a time-out).
+    /// deepest cause ([`transport_cause`]), with a hint when nothing listens there.
     pub fn transport(url: &str, e: &reqwest::Error) -> Self {
-        let mut cause = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            cause = s.to_string();
-            source = s.source();
-        }
-        if e.is_timeout() {
-            cause = format!("no answer in time ({cause})");
-        }
-        let server = url.split("/api").next().unwrap_or(url);
         let hint = if e.is_connect() {
             "; is the stack running (`codex-manager up`), and is this the right profile (`codex-manager profile show`)?"
         } else {
@@ -152,7 +142,7 @@ impl CliError {
         };
         Self::new(
             Class::Unreachable,
-            format!("cannot reach {server}: {cause}{hint}"),
+            format!("{}{hint}", transport_cause(url, e)),
         )
     }
 
@@ -183,6 +173,21 @@ impl std::fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// `cannot reach <server>: <deepest cause>` (`Connection refused`, a DNS failure, a time-out).
+pub fn transport_cause(url: &str, e: &reqwest::Error) -> String {
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    if e.is_timeout() {
+        cause = format!("no answer in time ({cause})");
+    }
+    let server = url.split("/api").next().unwrap_or(url);
+    format!("cannot reach {server}: {cause}")
+}
 
 /// The class of any error: the first [`CliError`] in its chain, else [`Class::Failure`].
 pub fn class_of(e: &anyhow::Error) -> Class {

@@ -25,7 +25,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use cli::{Cli, Command, Global};
-use client::{Client, Target};
+use client::{Client, RetryPolicy, Target};
 use commands::Ctx;
 use output::Output;
 
@@ -133,5 +133,6 @@ fn client_for(g: &Global) -> anyhow::Result<Client> {
         target,
         g.idempotency_key.clone(),
         Duration::from_secs(g.timeout),
+        RetryPolicy::new(g.retries, !g.json),
     )
 }

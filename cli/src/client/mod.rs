@@ -2,6 +2,7 @@
 //! `X-CM-Actor: cli` header on every request and an `Idempotency-Key` on every `POST`, and
 //! errors classed by [`crate::exit`].
 
+mod retry;
 pub mod sse;
 mod target;
 
@@ -14,7 +15,10 @@ use serde_json::Value;
 use crate::exit::CliError;
 use crate::ops::{Method, Op};
 
+pub use retry::Policy as RetryPolicy;
 pub use target::Target;
+
+use retry::Failed;
 
 /// How long to wait for a TCP connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -70,15 +74,18 @@ pub struct Client {
     pub target: Target,
     idempotency_key: String,
     posts: AtomicU32,
+    retry: RetryPolicy,
 }
 
 impl Client {
     /// `idempotency_key` is the key of this invocation's first `POST` (one is generated when
-    /// absent); later `POST`s of the same invocation get `<key>-2`, `<key>-3`...
+    /// absent); later `POST`s of the same invocation get `<key>-2`, `<key>-3`... Every attempt
+    /// of one `POST` carries the same key (see [`retry`]).
     pub fn new(
         target: Target,
         idempotency_key: Option<String>,
         timeout: Duration,
+        retry: RetryPolicy,
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -90,6 +97,7 @@ impl Client {
             idempotency_key: idempotency_key
                 .unwrap_or_else(|| format!("cli-{}", uuid::Uuid::new_v4())),
             posts: AtomicU32::new(0),
+            retry,
         })
     }
 
@@ -108,23 +116,25 @@ impl Client {
             Method::Patch => reqwest::Method::PATCH,
             Method::Delete => reqwest::Method::DELETE,
         };
-        let mut rb = self.http.request(m, url).header("X-CM-Actor", "cli");
-        if let Some(token) = &self.target.token {
-            rb = rb.bearer_auth(token);
+        let rb = self.http.request(m, url).header("X-CM-Actor", "cli");
+        match &self.target.token {
+            Some(token) => rb.bearer_auth(token),
+            None => rb,
         }
-        if method == Method::Post {
-            let n = self.posts.fetch_add(1, Ordering::Relaxed) + 1;
-            let key = if n == 1 {
-                self.idempotency_key.clone()
-            } else {
-                format!("{}-{n}", self.idempotency_key)
-            };
-            rb = rb.header("Idempotency-Key", key);
-        }
-        rb
     }
 
-    /// Sends a request; returns the status and body text whatever the status.
+    /// The key of this invocation's next `POST`.
+    fn next_idempotency_key(&self) -> String {
+        let n = self.posts.fetch_add(1, Ordering::Relaxed) + 1;
+        if n == 1 {
+            self.idempotency_key.clone()
+        } else {
+            format!("{}-{n}", self.idempotency_key)
+        }
+    }
+
+    /// Sends a request, repeating it while the answer says "not now" ([`retry`]); returns the
+    /// status and body text whatever the status.
     pub async fn raw(
         &self,
         method: Method,
@@ -133,19 +143,27 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<(u16, String), CliError> {
         let url = self.url(path);
-        let mut rb = self.builder(method, &url).query(&query.0);
-        if let Some(body) = body {
-            rb = rb
-                .header(CONTENT_TYPE, "application/json")
-                .body(body.to_string());
-        }
-        let response = rb.send().await.map_err(|e| CliError::transport(&url, &e))?;
-        let status = response.status().as_u16();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| CliError::transport(&url, &e))?;
-        Ok((status, text))
+        let key = (method == Method::Post).then(|| self.next_idempotency_key());
+        let attempt = || async {
+            let mut rb = self.builder(method, &url).query(&query.0);
+            if let Some(key) = &key {
+                rb = rb.header("Idempotency-Key", key);
+            }
+            if let Some(body) = body {
+                rb = rb
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.to_string());
+            }
+            let response = rb.send().await.map_err(|e| Failed::transport(&url, &e))?;
+            let status = response.status().as_u16();
+            let after = retry::retry_after(response.headers());
+            let text = response
+                .text()
+                .await
+                .map_err(|e| Failed::transport(&url, &e))?;
+            Failed::check(status, text, after)
+        };
+        self.retry.run(attempt).await
     }
 
     /// Sends a request; any status other than 2xx is an error.

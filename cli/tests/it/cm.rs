@@ -87,6 +87,13 @@ impl Cm {
         cm
     }
 
+    /// Pointed at another base URL (a proxy in front of the stack), keeping the token.
+    pub fn with_url(mut self, url: &str) -> Self {
+        self.env.retain(|(k, _)| k != "CM_URL");
+        self.env.push(("CM_URL".into(), url.to_owned()));
+        self
+    }
+
     pub fn config_dir(&self) -> std::path::PathBuf {
         self.config.clone()
     }
@@ -102,7 +109,13 @@ impl Cm {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        for var in ["CM_URL", "CM_TOKEN", "CM_PROFILE", "CM_DATA_DIR"] {
+        for var in [
+            "CM_URL",
+            "CM_TOKEN",
+            "CM_PROFILE",
+            "CM_DATA_DIR",
+            "CM_RETRIES",
+        ] {
             cmd.env_remove(var);
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));

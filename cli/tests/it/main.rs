@@ -11,5 +11,6 @@ mod cli;
 mod cm;
 mod errors;
 mod journey;
+mod retries;
 mod support;
 mod up;
