@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Codex Manager needs on a fresh Debian machine that has the Rust toolchain:
 #   apt:  nats-server, postgresql, bubblewrap (codex's sandbox), docker-compose (offline
-#         validation of docker-compose.yml)
+#         validation of docker-compose.yml), libssl-dev + pkg-config (the CLI's https client
+#         links the system OpenSSL), nodejs + npm, chromium (the browser tests)
 #   npm:  @openai/codex@0.169.0 into the project-local prefix .tools/codex
 # Idempotent: it installs only what is missing, so a second run takes about a second.
 set -euo pipefail
@@ -18,6 +19,8 @@ command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v docker-compose >/dev/null 2>&1 || need_apt+=(docker-compose)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+[ -f /usr/include/openssl/ssl.h ] || need_apt+=(libssl-dev)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "install-deps: apt-get install ${need_apt[*]}"

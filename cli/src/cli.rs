@@ -46,6 +46,9 @@ pub struct Global {
         value_name = "TOKEN"
     )]
     pub token: Option<String>,
+    /// Trust the CA certificates of this PEM file too (an `https` server with a private CA).
+    #[arg(long, global = true, env = "CM_CA_CERT", value_name = "PATH")]
+    pub ca_cert: Option<std::path::PathBuf>,
     /// Print JSON (errors too, on stderr) instead of tables.
     #[arg(long, global = true)]
     pub json: bool,

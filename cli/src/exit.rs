@@ -135,7 +135,9 @@ impl CliError {
     /// No HTTP answer: the API could not be reached. The message names the server and the
     /// deepest cause ([`transport_cause`]), with a hint when nothing listens there.
     pub fn transport(url: &str, e: &reqwest::Error) -> Self {
-        let hint = if e.is_connect() {
+        let hint = if is_tls(e) {
+            "; if the server's certificate comes from a private CA, trust it with --ca-cert (or CM_CA_CERT, or the profile's ca_cert)"
+        } else if e.is_connect() {
             "; is the stack running (`codex-manager up`), and is this the right profile (`codex-manager profile show`)?"
         } else {
             ""
@@ -173,6 +175,19 @@ impl std::fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
+
+/// Whether the TLS handshake failed (the server's certificate, most often): trying again
+/// will not change it.
+pub fn is_tls(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if s.is::<native_tls::Error>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
 
 /// `cannot reach <server>: <deepest cause>` (`Connection refused`, a DNS failure, a time-out).
 pub fn transport_cause(url: &str, e: &reqwest::Error) -> String {

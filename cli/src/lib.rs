@@ -81,6 +81,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let given = commands::profile::Given {
                 url: g.url.as_deref(),
                 token: g.token.as_deref(),
+                ca_cert: g.ca_cert.as_deref(),
             };
             return commands::profile::run(out, args, given);
         }
@@ -128,6 +129,7 @@ fn client_for(g: &Global) -> anyhow::Result<Client> {
         g.profile.as_deref(),
         g.url.as_deref(),
         g.token.as_deref(),
+        g.ca_cert.as_deref(),
     )?;
     Client::new(
         target,

@@ -8,6 +8,11 @@
 //! [profiles.local]
 //! base_url = "http://127.0.0.1:8787"
 //! token = "cm_..."
+//!
+//! [profiles.remote]
+//! base_url = "https://cm.example.org"
+//! token = "cm_..."
+//! ca_cert = "/etc/ssl/private-ca.pem"   # optional: trust this CA (a self-signed gateway)
 //! ```
 //!
 //! `up` writes the `local` profile and makes it current; later commands read the current one.
@@ -30,6 +35,10 @@ pub struct Profile {
     pub base_url: String,
     /// The bearer token.
     pub token: String,
+    /// A PEM file of CA certificates to trust besides the system's, for an `https` server
+    /// whose certificate no public CA signed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// The whole file.
@@ -102,11 +111,13 @@ mod tests {
             Profile {
                 base_url: "https://cm.example".into(),
                 token: "p".into(),
+                ca_cert: Some("/etc/ssl/private-ca.pem".into()),
             },
         );
         let local = Profile {
             base_url: "http://127.0.0.1:8787".into(),
             token: "t".into(),
+            ca_cert: None,
         };
         profiles.set_current(LOCAL, local.clone());
         profiles.save(&path)?;

@@ -87,10 +87,13 @@ impl Client {
         timeout: Duration,
         retry: RetryPolicy,
     ) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(timeout)
-            .build()?;
+            .read_timeout(timeout);
+        if let Some(path) = &target.ca_cert {
+            http = http.tls_certs_merge(ca_certs(path)?);
+        }
+        let http = http.build()?;
         Ok(Self {
             http,
             target,
@@ -223,6 +226,17 @@ impl Client {
         }
         Ok(response)
     }
+}
+
+/// The certificates of a PEM file, trusted besides the system's.
+fn ca_certs(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, CliError> {
+    let refuse = |why: String| CliError::usage(format!("--ca-cert {}: {why}", path.display()));
+    let pem = std::fs::read(path).map_err(|e| refuse(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| refuse(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(refuse("no PEM certificate in it".to_owned()));
+    }
+    Ok(certs)
 }
 
 /// A body as JSON; `Null` when empty, a string when it is not JSON.

@@ -10,7 +10,7 @@
 //! - `409` with `details.inProgress` (an earlier attempt with this key still runs).
 //!
 //! A time-out is not repeated: `--timeout` is the caller's budget. Neither is a `504` or a
-//! `500`, whose command may or may not have run.
+//! `500`, whose command may or may not have run, nor a refused TLS handshake.
 
 use std::time::Duration;
 
@@ -63,7 +63,7 @@ impl Failed {
         Self::Transport {
             error: CliError::transport(url, e),
             cause: crate::exit::transport_cause(url, e),
-            again: !(e.is_timeout() || e.is_builder() || e.is_redirect()),
+            again: !(e.is_timeout() || e.is_builder() || e.is_redirect() || crate::exit::is_tls(e)),
         }
     }
 

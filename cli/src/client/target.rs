@@ -1,6 +1,9 @@
 //! Which API to talk to, with which token: flags and environment first (`--url`/`CM_URL`,
 //! `--token`/`CM_TOKEN`), then the profile named by `--profile`/`CM_PROFILE`, then the current
-//! profile of `profiles.toml`, then `http://127.0.0.1:8787` without a token.
+//! profile of `profiles.toml`, then `http://127.0.0.1:8787` without a token. A CA certificate
+//! to trust (`--ca-cert`/`CM_CA_CERT`) is chosen the same way.
+
+use std::path::{Path, PathBuf};
 
 use crate::exit::CliError;
 use crate::profile::Profiles;
@@ -13,6 +16,8 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
 pub struct Target {
     pub base_url: String,
     pub token: Option<String>,
+    /// A PEM file of extra CA certificates for an `https` server.
+    pub ca_cert: Option<PathBuf>,
     /// The profile the values came from, if any.
     pub profile: Option<String>,
 }
@@ -24,6 +29,7 @@ impl Target {
         profile: Option<&str>,
         url: Option<&str>,
         token: Option<&str>,
+        ca_cert: Option<&Path>,
     ) -> Result<Self, CliError> {
         let chosen = match profile {
             Some(name) => Some((
@@ -48,9 +54,13 @@ impl Target {
             .map(str::to_owned)
             .or_else(|| chosen.map(|(_, p)| p.token.clone()))
             .filter(|t| !t.is_empty());
+        let ca_cert = ca_cert
+            .map(Path::to_owned)
+            .or_else(|| chosen.and_then(|(_, p)| p.ca_cert.clone()));
         Ok(Self {
             base_url,
             token,
+            ca_cert,
             profile: chosen.map(|(name, _)| name.to_owned()),
         })
     }
@@ -87,6 +97,7 @@ mod tests {
             Profile {
                 base_url: "https://prod".into(),
                 token: "p".into(),
+                ca_cert: Some("/prod-ca.pem".into()),
             },
         );
         p.set_current(
@@ -94,6 +105,7 @@ mod tests {
             Profile {
                 base_url: "http://127.0.0.1:1".into(),
                 token: "l".into(),
+                ca_cert: None,
             },
         );
         p
@@ -102,7 +114,7 @@ mod tests {
     #[test]
     fn flags_win_over_the_named_profile_which_wins_over_the_current_one() {
         let p = profiles();
-        let t = Target::resolve(&p, None, None, None).unwrap_or_else(|e| panic!("{e}"));
+        let t = Target::resolve(&p, None, None, None, None).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (
                 t.base_url.as_str(),
@@ -111,19 +123,24 @@ mod tests {
             ),
             ("http://127.0.0.1:1", Some("l"), Some("local"))
         );
-        let t =
-            Target::resolve(&p, Some("prod"), None, Some("x")).unwrap_or_else(|e| panic!("{e}"));
+        let t = Target::resolve(&p, Some("prod"), None, Some("x"), None)
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (t.base_url.as_str(), t.token.as_deref()),
             ("https://prod", Some("x"))
         );
-        let t = Target::resolve(&Profiles::default(), None, None, None)
+        assert_eq!(t.ca_cert.as_deref(), Some(Path::new("/prod-ca.pem")));
+        let flag = Path::new("/flag-ca.pem");
+        let t = Target::resolve(&p, Some("prod"), None, None, Some(flag))
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(t.ca_cert.as_deref(), Some(flag));
+        let t = Target::resolve(&Profiles::default(), None, None, None, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((t.base_url.as_str(), t.token), (DEFAULT_URL, None));
-        let t = Target::resolve(&p, None, Some("http://h:1/api/"), None)
+        let t = Target::resolve(&p, None, Some("http://h:1/api/"), None, None)
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(t.base_url, "http://h:1");
-        let e = Target::resolve(&p, Some("nope"), None, None).err();
+        let e = Target::resolve(&p, Some("nope"), None, None, None).err();
         assert!(e.is_some_and(|e| e.message.contains("local, prod")));
     }
 }

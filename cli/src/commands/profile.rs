@@ -16,6 +16,7 @@ use crate::profile::{Profile, Profiles};
 Examples:
   codex-manager profile list
   codex-manager profile set prod --url https://cm.example.com --token-file ~/.cm-prod-token
+  codex-manager profile set lab --url https://lab:8443 --token-file t --ca-cert lab-ca.pem
   codex-manager profile use prod
   codex-manager --profile local sessions list     # one command against another profile
   CM_URL=http://127.0.0.1:9000 CM_TOKEN=... codex-manager sessions list
@@ -33,7 +34,8 @@ enum Cmd {
     List,
     /// Make a profile the current one.
     Use { name: String },
-    /// Add or change a profile (its URL from --url, its token from --token or --token-file).
+    /// Add or change a profile (its URL from --url, its token from --token or --token-file, a CA
+    /// to trust from --ca-cert).
     Set {
         name: String,
         /// Read the token from this file.
@@ -58,6 +60,7 @@ enum Cmd {
 pub struct Given<'a> {
     pub url: Option<&'a str>,
     pub token: Option<&'a str>,
+    pub ca_cert: Option<&'a std::path::Path>,
 }
 
 pub fn run(out: Output, args: Args, given: Given<'_>) -> anyhow::Result<()> {
@@ -146,7 +149,19 @@ pub fn run(out: Output, args: Args, given: Given<'_>) -> anyhow::Result<()> {
             let token = token
                 .or_else(|| old.as_ref().map(|p| p.token.clone()))
                 .unwrap_or_default();
-            let profile = Profile { base_url, token };
+            // Kept absolute: later commands run from anywhere.
+            let ca_cert =
+                match given.ca_cert {
+                    Some(path) => Some(std::fs::canonicalize(path).map_err(|e| {
+                        CliError::usage(format!("--ca-cert {}: {e}", path.display()))
+                    })?),
+                    None => old.as_ref().and_then(|p| p.ca_cert.clone()),
+                };
+            let profile = Profile {
+                base_url,
+                token,
+                ca_cert,
+            };
             if make_current || profiles.current.is_none() {
                 profiles.set_current(&name, profile);
             } else {
@@ -179,12 +194,14 @@ pub fn run(out: Output, args: Args, given: Given<'_>) -> anyhow::Result<()> {
             let v = json!({
                 "name": name, "baseUrl": p.base_url, "token": token,
                 "current": profiles.current.as_deref() == Some(name.as_str()), "path": path,
+                "caCert": p.ca_cert,
             });
             out.show(&v, |v| {
                 output::kv(&[
                     ("Name", output::cell(&v["name"])),
                     ("URL", output::cell(&v["baseUrl"])),
                     ("Token", output::cell(&v["token"])),
+                    ("CA certificate", output::cell(&v["caCert"])),
                     ("Current", output::cell(&v["current"])),
                     ("File", output::cell(&v["path"])),
                 ]);

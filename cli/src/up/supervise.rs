@@ -179,6 +179,7 @@ fn write_profile(base_url: &str, token: &str) -> anyhow::Result<PathBuf> {
         Profile {
             base_url: base_url.to_owned(),
             token: token.to_owned(),
+            ca_cert: None,
         },
     );
     profiles.save(&path)?;

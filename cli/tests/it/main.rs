@@ -13,4 +13,5 @@ mod errors;
 mod journey;
 mod retries;
 mod support;
+mod tls;
 mod up;
