@@ -6,7 +6,7 @@
 //! repeated is what says "not now":
 //!
 //! - no connection, or one lost before the whole answer arrived (the gateway restarting);
-//! - `503` (a dependency is down: the command did not run), `429`;
+//! - `503` (a dependency did not answer, as a rule before anything ran), `429`;
 //! - `409` with `details.inProgress` (an earlier attempt with this key still runs).
 //!
 //! A time-out is not repeated: `--timeout` is the caller's budget. Neither is a `504` or a
@@ -255,6 +255,29 @@ mod tests {
         Ok(())
     }
 
+    /// GETs `url` under `policy`, each attempt failing in transport; the number of attempts and
+    /// the result.
+    async fn transport_attempts(
+        policy: Policy,
+        http: reqwest::Client,
+        url: String,
+    ) -> (usize, Result<(u16, String), CliError>) {
+        let mut calls = 0;
+        let got = policy
+            .run(|| {
+                calls += 1;
+                let (http, url) = (http.clone(), url.clone());
+                async move {
+                    match http.get(&url).send().await {
+                        Ok(r) => Ok((r.status().as_u16(), String::new())),
+                        Err(e) => Err(Failed::transport(&url, &e)),
+                    }
+                }
+            })
+            .await;
+        (calls, got)
+    }
+
     #[tokio::test]
     async fn no_connection_is_retried_a_time_out_is_not() -> anyhow::Result<()> {
         let policy = Policy {
@@ -265,18 +288,7 @@ mod tests {
         // A port just released: nothing listens there.
         let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let url = format!("http://{closed}/api/health");
-        let http = reqwest::Client::new();
-        let mut calls = 0;
-        let got = policy
-            .run(|| {
-                calls += 1;
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    let e = http.get(&url).send().await.expect_err("nothing listens");
-                    Err(Failed::transport(&url, &e))
-                }
-            })
-            .await;
+        let (calls, got) = transport_attempts(policy, reqwest::Client::new(), url).await;
         assert_eq!(calls, 3);
         let error = got.expect_err("nothing listens");
         assert_eq!(error.class, crate::exit::Class::Unreachable);
@@ -287,17 +299,7 @@ mod tests {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(100))
             .build()?;
-        let mut calls = 0;
-        let got = policy
-            .run(|| {
-                calls += 1;
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    let e = http.get(&url).send().await.expect_err("no answer");
-                    Err(Failed::transport(&url, &e))
-                }
-            })
-            .await;
+        let (calls, got) = transport_attempts(policy, http, url).await;
         assert_eq!(calls, 1);
         let error = got.expect_err("no answer");
         assert!(error.message.contains("no answer in time"), "{error}");

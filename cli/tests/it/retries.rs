@@ -114,13 +114,19 @@ async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     (status, bytes).into_response()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn what_says_not_now_is_retried_with_one_key_and_a_post_runs_once() {
+/// A stack, the proxy in front of it, and the CLI pointed at the proxy.
+async fn proxied() -> (TestStack, Proxy, Cm) {
     let stack = TestStack::start(cm_mock_model::Script::text("ok"))
         .await
         .unwrap();
     let (proxy, base) = Proxy::start(&stack.api.base).await;
     let cm = Cm::against(&stack).with_url(&base);
+    (stack, proxy, cm)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_says_not_now_is_retried_with_one_key_and_a_post_runs_once() {
+    let (stack, proxy, cm) = proxied().await;
 
     // Dependency down, then still in progress, then the command runs and its answer is lost:
     // the fourth attempt gets the stored answer replayed.
@@ -162,11 +168,7 @@ async fn what_says_not_now_is_retried_with_one_key_and_a_post_runs_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_stop_at_the_limit_and_what_may_have_run_is_not_repeated() {
-    let stack = TestStack::start(cm_mock_model::Script::text("ok"))
-        .await
-        .unwrap();
-    let (proxy, base) = Proxy::start(&stack.api.base).await;
-    let cm = Cm::against(&stack).with_url(&base);
+    let (_stack, proxy, cm) = proxied().await;
 
     // `--retries 0`: one attempt, the server class.
     proxy.script([unavailable()]);

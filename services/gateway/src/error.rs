@@ -5,8 +5,9 @@
 use axum::Json;
 use axum::extract::Request;
 use axum::extract::rejection::JsonRejection;
+use axum::http::HeaderValue;
 use axum::http::StatusCode;
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cm_schemas::{BusError, ErrorCode};
@@ -43,13 +44,22 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
+/// What `Retry-After` says on `503 unavailable` and `429`: a dependency that
+/// restarts or a slot that frees up is usually back within a second.
+const RETRY_AFTER_SECS: &str = "1";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(self.0.code);
         if status.is_server_error() {
             tracing::warn!(code = %self.0.code, message = %self.0.message, "request failed");
         }
-        (status, Json(serde_json::json!({ "error": self.0 }))).into_response()
+        let mut resp = (status, Json(serde_json::json!({ "error": self.0 }))).into_response();
+        if matches!(self.0.code, ErrorCode::Unavailable | ErrorCode::RateLimited) {
+            resp.headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        }
+        resp
     }
 }
 

@@ -40,7 +40,7 @@ const MAX_RETRY_AFTER_MS = 30_000;
 
 /**
  * Sends one call, repeating it while the answer says "not now": no connection (the gateway
- * restarting), 503 (a dependency is down: nothing ran), 429, or 409 with `details.inProgress`
+ * restarting), 503 (a dependency did not answer, as a rule before anything ran), 429, or 409 with `details.inProgress`
  * (an earlier attempt with the same key still runs). Every attempt of a POST carries the same
  * `Idempotency-Key`, so when only the answer of a first attempt was lost, the next one gets it
  * replayed and the message is sent once. A 500 or 504 may have run and is not repeated.

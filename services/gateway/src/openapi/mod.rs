@@ -296,10 +296,19 @@ fn shared_responses() -> Value {
             "the Idempotency-Key was used with another body", Value::Null),
         "PayloadTooLarge": response("The body is over the size limit",
             "payload_too_large", "request body is too large", Value::Null),
-        "Unavailable": response("A dependency is down; `details.dependency` names it",
-            "unavailable", "the session service is not answering",
-            json!({ "dependency": "session" })),
+        "Unavailable": retry_after(response("A dependency is down; `details.dependency` names \
+            it. The request may be sent again after `Retry-After`", "unavailable",
+            "the session service is not answering", json!({ "dependency": "session" }))),
     })
+}
+
+/// Adds the `Retry-After` header `ApiError` sets on `503` and `429`.
+fn retry_after(mut response: Value) -> Value {
+    response["headers"] = json!({ "Retry-After": {
+        "description": "Seconds to wait before trying again (1)",
+        "schema": { "type": "integer", "minimum": 0 },
+    } });
+    response
 }
 
 /// `{"description", "content": ErrorBody}`.

@@ -192,6 +192,8 @@ async fn every_error_has_the_json_shape_and_a_stable_code() {
         .send()
         .await
         .unwrap();
+    // Nothing ran: come back in a second (the CLI and the web UI honour it).
+    assert_eq!(resp.headers()["retry-after"], "1");
     let (status, e) = error_of(resp).await;
     assert_eq!((status, e["code"].as_str()), (503, Some("unavailable")));
     assert_eq!(e["details"]["dependency"], "session");

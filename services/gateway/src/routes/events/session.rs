@@ -30,7 +30,8 @@ pub struct SessionEventsQuery {
         ("Last-Event-ID" = Option<u64>, Header, description = "Resume after this sequence")),
     responses((status = 200, description = "The event stream", content_type = "text/event-stream", body = StreamedEvent, example = json!("id: 42\nevent: item.delta\ndata: {\"seq\":42,\"event\":{\"id\":\"0193b0c2-aaaa-7bbb-8ccc-0d0e0f101112\",\"time\":\"2026-11-25T09:30:01Z\",\"scope\":\"session\",\"scopeId\":\"019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011\",\"kind\":\"item.delta\",\"data\":{\"turnId\":\"019ab3c4-2222-7aaa-8bbb-0c0d0e0f1011\",\"itemId\":\"msg_1\",\"stream\":\"text\",\"delta\":\"Hello\"}}}\n\n")),
         (status = 410, description = "The session was deleted", body = ErrorBody),
-        (status = 429, description = "Too many open streams", body = ErrorBody)))]
+        (status = 429, description = "Too many open streams", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again (1)")))))]
 pub async fn session_events(
     State(state): State<AppState>,
     Path(id): Path<String>,
