@@ -1,11 +1,15 @@
 //! Applying one event to Postgres, in one transaction keyed by its stream sequence: a
 //! redelivered event finds its sequence already recorded and changes nothing.
+//!
+//! Every statement goes through [`exec`], prepared once per connection: a text delta, the
+//! commonest event by far, then costs one round trip per statement instead of two.
 
 use cm_schemas::event::{DeltaStream, TurnStatus};
 use cm_schemas::request::RequestOutcome;
 use cm_schemas::{Event, EventBody, Scope};
+use deadpool_postgres::Transaction;
 use serde_json::Value;
-use tokio_postgres::Transaction;
+use tokio_postgres::types::ToSql;
 
 /// Whether the event was new.
 #[derive(Debug, PartialEq, Eq)]
@@ -28,21 +32,21 @@ pub async fn apply(
     }
     let seq = seq as i64;
     let body = serde_json::to_value(event).unwrap_or(Value::Null);
-    let inserted = tx
-        .execute(
-            "INSERT INTO session.events (seq, event_id, scope, scope_id, kind, time, body)
+    let inserted = exec(
+        tx,
+        "INSERT INTO session.events (seq, event_id, scope, scope_id, kind, time, body)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (seq) DO NOTHING",
-            &[
-                &seq,
-                &event.id,
-                &event.scope.as_str(),
-                &event.scope_id,
-                &event.body.kind(),
-                &event.time,
-                &body,
-            ],
-        )
-        .await?;
+        &[
+            &seq,
+            &event.id,
+            &event.scope.as_str(),
+            &event.scope_id,
+            &event.body.kind(),
+            &event.time,
+            &body,
+        ],
+    )
+    .await?;
     if inserted == 0 {
         return Ok(Applied::Duplicate);
     }
@@ -51,13 +55,11 @@ pub async fn apply(
     }
     let sid = event.scope_id.as_str();
     // Events can overtake the create command's own insert; the row is completed by it later.
-    tx.execute(
-        "INSERT INTO session.sessions (id) VALUES ($1) ON CONFLICT (id) DO NOTHING",
-        &[&sid],
-    )
-    .await?;
-    tx.execute(
-        "UPDATE session.sessions SET last_seq = GREATEST(last_seq, $2), updated_at = now() WHERE id = $1",
+    exec(
+        tx,
+        "INSERT INTO session.sessions (id, last_seq) VALUES ($1, $2)
+         ON CONFLICT (id) DO UPDATE
+         SET last_seq = GREATEST(session.sessions.last_seq, EXCLUDED.last_seq), updated_at = now()",
         &[&sid, &seq],
     )
     .await?;
@@ -74,7 +76,8 @@ async fn apply_body(
     match body {
         EventBody::SessionCreated { session } => {
             // Skipped when a later lifecycle change (a rename) is already recorded.
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.sessions SET title = $2, cwd = $3, model = $4, created_at = $5
                  WHERE id = $1 AND state_seq < $6",
                 &[
@@ -90,7 +93,8 @@ async fn apply_body(
         }
         EventBody::TurnStarted { turn_id } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.sessions SET status = 'active' WHERE id = $1",
                 &[&sid],
             )
@@ -103,7 +107,8 @@ async fn apply_body(
             item,
         } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, 'streaming', $5, $6)
                  ON CONFLICT (session_id, turn_id, id) DO UPDATE SET item = EXCLUDED.item",
@@ -125,7 +130,8 @@ async fn apply_body(
             delta,
         } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, 'streaming', $5, '{}'::jsonb)
                  ON CONFLICT (session_id, turn_id, id) DO UPDATE SET text = session.items.text || EXCLUDED.text",
@@ -146,7 +152,8 @@ async fn apply_body(
                 .filter(|s| *s != "inProgress")
                 .unwrap_or("completed");
             // The completed item is authoritative: its text replaces what the deltas built.
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
                  VALUES ($1, $2, $3, $4, $5, COALESCE($6, ''), $7)
                  ON CONFLICT (session_id, turn_id, id) DO UPDATE SET
@@ -171,21 +178,24 @@ async fn apply_body(
             error,
         } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.turns SET status = $3, reason = $4, error = $5, completed_at = now()
                  WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, &status.as_str(), reason, error],
             )
             .await?;
             // Items the runtime never completed (an interrupted message) end as canceled.
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.items SET status = 'canceled'
                  WHERE session_id = $1 AND turn_id = $2 AND status = 'streaming'",
                 &[&sid, turn_id],
             )
             .await?;
             if *status != TurnStatus::InProgress {
-                tx.execute(
+                exec(
+                    tx,
                     "UPDATE session.sessions SET status = 'idle' WHERE id = $1",
                     &[&sid],
                 )
@@ -196,7 +206,8 @@ async fn apply_body(
             turn_id: Some(turn_id),
             usage,
         } => {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.turns SET usage = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, usage],
             )
@@ -207,7 +218,8 @@ async fn apply_body(
                 .available_decisions
                 .as_ref()
                 .map(|d| Value::Array(d.clone()));
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO session.requests
                     (id, session_id, turn_id, item_id, kind, method, params, available_decisions, opened_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
@@ -227,7 +239,8 @@ async fn apply_body(
                 RequestOutcome::Expired => "expired",
             };
             // The decide command may have recorded the outcome already; the first record stays.
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.requests SET status = $2, response = COALESCE(response, $3),
                     decided_by = COALESCE(decided_by, $4), reason = $5, resolved_at = COALESCE(resolved_at, now())
                  WHERE id = $1 AND status = 'pending'",
@@ -242,7 +255,8 @@ async fn apply_body(
         } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
             let plan = serde_json::json!({ "explanation": explanation, "steps": plan });
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.turns SET plan = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, &plan],
             )
@@ -250,7 +264,8 @@ async fn apply_body(
         }
         EventBody::DiffUpdated { turn_id, diff } => {
             ensure_turn(tx, sid, turn_id, seq).await?;
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE session.turns SET diff = $3 WHERE session_id = $1 AND id = $2",
                 &[&sid, turn_id, diff],
             )
@@ -271,7 +286,7 @@ async fn apply_body(
             data,
         } => {
             crate::transcript::write(
-                tx,
+                &**tx,
                 sid,
                 seq,
                 message_id,
@@ -295,6 +310,16 @@ async fn apply_body(
     Ok(())
 }
 
+/// Runs `sql` as a statement prepared once per connection (deadpool's statement cache).
+async fn exec(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let statement = tx.prepare_cached(sql).await?;
+    tx.execute(&statement, params).await
+}
+
 /// The turn's row, created by its first event if the command that started it has not; the
 /// first applied event (`turn.started`) gives the turn its place in the stream (`seq`).
 async fn ensure_turn(
@@ -303,7 +328,8 @@ async fn ensure_turn(
     turn_id: &str,
     seq: i64,
 ) -> Result<(), tokio_postgres::Error> {
-    tx.execute(
+    exec(
+        tx,
         "INSERT INTO session.turns (session_id, id, status, seq) VALUES ($1, $2, 'inProgress', $3)
          ON CONFLICT (session_id, id) DO UPDATE SET seq = EXCLUDED.seq
          WHERE session.turns.seq IS NULL",

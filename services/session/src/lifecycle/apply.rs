@@ -10,21 +10,19 @@ use super::delete::{PURGE_ROWS, TOMBSTONE};
 
 /// Whether the event belongs to a deleted session and must not be applied (nor recorded: the
 /// session's history is gone). `session.deleted` itself always applies.
+/// Asked before every event, so prepared once per connection.
 pub async fn is_tombstoned(
-    tx: &Transaction<'_>,
+    tx: &deadpool_postgres::Transaction<'_>,
     sid: &str,
     body: &EventBody,
 ) -> Result<bool, tokio_postgres::Error> {
     if matches!(body, EventBody::SessionDeleted { .. }) {
         return Ok(false);
     }
-    let row = tx
-        .query_opt(
-            "SELECT 1 FROM session.sessions WHERE id = $1 AND deleted_at IS NOT NULL",
-            &[&sid],
-        )
+    let query = tx
+        .prepare_cached("SELECT 1 FROM session.sessions WHERE id = $1 AND deleted_at IS NOT NULL")
         .await?;
-    Ok(row.is_some())
+    Ok(tx.query_opt(&query, &[&sid]).await?.is_some())
 }
 
 /// `session.updated`: title, project and archived flag as the event says, unless the row
