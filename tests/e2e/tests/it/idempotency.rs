@@ -240,6 +240,7 @@ async fn the_session_service_reserves_stores_releases_and_takes_over_keys() {
     // An abandoned reservation is taken over by the same request after its lease, and the
     // first holder can no longer complete it.
     let r4 = reservation(begin(&bus, "k3", 'a', Some(1)).await);
+    // The lease running out is what is tested here, so this waits it out.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(begin(&bus, "k3", 'b', None).await.is_err());
     let r5 = reservation(begin(&bus, "k3", 'a', None).await);

@@ -453,11 +453,12 @@ async fn a_gap_is_reported_when_neither_stream_nor_postgres_has_the_events() {
         .await
         .unwrap()
     };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while page(None).await.events.is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "probe not stored");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    cm_test_support::wait_for("probe stored", Duration::from_secs(30), || async {
+        anyhow::ensure!(!page(None).await.events.is_empty(), "not yet");
+        Ok(())
+    })
+    .await
+    .unwrap();
 
     // These never reach Postgres: the session service is down until they left the stream.
     stack.stop_service(Service::Session).await.unwrap();
@@ -509,6 +510,8 @@ async fn a_client_that_stops_reading_is_dropped_while_others_keep_receiving() {
     let stack = TestStack::start_with_gateway(script(), |cfg| {
         cfg.streams.buffer = 4;
         cfg.streams.slow_consumer_after = Duration::from_secs(2);
+        // The stuck client and the reader: a third stream opens once one of them is gone.
+        cfg.streams.max_subscribers = 2;
     })
     .await
     .unwrap();
@@ -556,8 +559,15 @@ async fn a_client_that_stops_reading_is_dropped_while_others_keep_receiving() {
         "every event, once, in order"
     );
 
-    // Long after the buffer filled, the stuck client reads: what was queued, then `dropped`.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Once the gateway has given up on the stuck client (its slot is freed then), it reads:
+    // what was queued, then `dropped`.
+    cm_test_support::wait_for("stuck client dropped", Duration::from_secs(30), || async {
+        let status = get(api, "/api/events", None).await.status().as_u16();
+        anyhow::ensure!(status == 200, "still {status}");
+        Ok(())
+    })
+    .await
+    .unwrap();
     let mut stuck = Sse::from(stuck);
     let mut received = Vec::new();
     let dropped = loop {
