@@ -38,22 +38,31 @@ pub struct Args {
     cmd: Cmd,
 }
 
-/// The knobs as flags.
+/// The five knobs as flags: `controls` sets them, `sessions send` overrides them for one turn.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ControlFlags {
+    /// Model.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Reasoning effort: minimal, low, medium, high or xhigh.
+    #[arg(long)]
+    pub effort: Option<String>,
+    /// Approval policy: untrusted, on-request, on-failure or never.
+    #[arg(long)]
+    pub approval_policy: Option<String>,
+    /// Sandbox: read-only, workspace-write or danger-full-access.
+    #[arg(long)]
+    pub sandbox: Option<String>,
+    /// Network access inside the sandbox.
+    #[arg(long, value_name = "BOOL")]
+    pub network_access: Option<bool>,
+}
+
+/// The knobs as flags, over an optional JSON body.
 #[derive(Debug, Clone, clap::Args)]
 struct Knobs {
-    #[arg(long)]
-    model: Option<String>,
-    /// minimal, low, medium, high or xhigh.
-    #[arg(long)]
-    effort: Option<String>,
-    /// untrusted, on-request, on-failure or never.
-    #[arg(long)]
-    approval_policy: Option<String>,
-    /// read-only, workspace-write or danger-full-access.
-    #[arg(long)]
-    sandbox: Option<String>,
-    #[arg(long, value_name = "BOOL")]
-    network_access: Option<bool>,
+    #[command(flatten)]
+    flags: ControlFlags,
     /// The body as JSON; the flags above are merged over it.
     #[arg(long, value_name = "JSON")]
     data: Option<String>,
@@ -61,11 +70,12 @@ struct Knobs {
 
 impl Knobs {
     fn body(&self) -> anyhow::Result<Value> {
+        let f = &self.flags;
         merge(
             self.data.as_deref(),
             json!({
-                "model": self.model, "effort": self.effort, "approvalPolicy": self.approval_policy,
-                "sandbox": self.sandbox, "networkAccess": self.network_access,
+                "model": f.model, "effort": f.effort, "approvalPolicy": f.approval_policy,
+                "sandbox": f.sandbox, "networkAccess": f.network_access,
             }),
         )
     }

@@ -74,26 +74,16 @@ async fn errors_exit_by_class_and_profiles_choose_the_server() {
     invalid.code(2);
 
     // Conflict: a project name taken; idempotency: the same key replays the first answer.
-    let first = cm
-        .run(&[
-            "--idempotency-key",
-            "k-1",
-            "projects",
-            "create",
-            "twice",
-            "--json",
-        ])
-        .await;
-    let replay = cm
-        .run(&[
-            "--idempotency-key",
-            "k-1",
-            "projects",
-            "create",
-            "twice",
-            "--json",
-        ])
-        .await;
+    let create = [
+        "--idempotency-key",
+        "k-1",
+        "projects",
+        "create",
+        "twice",
+        "--json",
+    ];
+    let first = cm.run(&create).await;
+    let replay = cm.run(&create).await;
     assert_eq!(first.ok().json()["id"], replay.ok().json()["id"]);
     let clash = cm.run(&["projects", "create", "TWICE", "--json"]).await;
     assert_eq!(clash.code(5).error_json()["error"]["code"], "conflict");

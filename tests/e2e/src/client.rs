@@ -143,6 +143,22 @@ pub async fn collect_until(
     }
 }
 
+/// Reads until `n` deltas (of any stream) have arrived; returns everything read.
+pub async fn collect_deltas(
+    stream: &mut SseStream,
+    timeout: Duration,
+    n: usize,
+) -> anyhow::Result<Vec<StreamedEvent>> {
+    let mut deltas = 0;
+    collect_until(stream, timeout, |e| {
+        if matches!(e.event.body, cm_schemas::EventBody::ItemDelta { .. }) {
+            deltas += 1;
+        }
+        deltas == n
+    })
+    .await
+}
+
 pub fn kinds(evs: &[StreamedEvent]) -> Vec<&'static str> {
     evs.iter().map(|e| e.event.body.kind()).collect()
 }

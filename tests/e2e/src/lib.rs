@@ -8,5 +8,5 @@ mod client;
 pub mod coverage;
 mod stack;
 
-pub use client::{Api, SseStream, collect_until, kinds};
+pub use client::{Api, SseStream, collect_deltas, collect_until, kinds};
 pub use stack::{Service, TestStack};

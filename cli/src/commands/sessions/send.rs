@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::client::Query;
 use crate::client::sse::{Follow, Frame};
 use crate::commands::Ctx;
+use crate::commands::controls::ControlFlags;
 use crate::exit::{Class, CliError};
 use crate::ops;
 use crate::output::{self, cell};
@@ -37,21 +38,9 @@ pub struct SendArgs {
     /// Print the reply as it streams and exit when the turn ends.
     #[arg(long)]
     wait: bool,
-    /// Model for this turn.
-    #[arg(long)]
-    model: Option<String>,
-    /// Reasoning effort for this turn (minimal, low, medium, high, xhigh).
-    #[arg(long)]
-    effort: Option<String>,
-    /// Approval policy for this turn (untrusted, on-request, on-failure, never).
-    #[arg(long)]
-    approval_policy: Option<String>,
-    /// Sandbox for this turn (read-only, workspace-write, danger-full-access).
-    #[arg(long)]
-    sandbox: Option<String>,
-    /// Network access inside the sandbox for this turn.
-    #[arg(long, value_name = "BOOL")]
-    network_access: Option<bool>,
+    /// This turn's controls, over the session's.
+    #[command(flatten)]
+    controls: ControlFlags,
     /// Working directory for this turn.
     #[arg(long)]
     cwd: Option<String>,
@@ -68,12 +57,19 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
     } else {
         args.text.clone()
     };
+    let ControlFlags {
+        model,
+        effort,
+        approval_policy,
+        sandbox,
+        network_access,
+    } = args.controls;
     let overrides = TurnOverrides {
-        model: args.model,
-        effort: args.effort,
-        approval_policy: args.approval_policy,
-        sandbox: args.sandbox,
-        network_access: args.network_access,
+        model,
+        effort,
+        approval_policy,
+        sandbox,
+        network_access,
         cwd: args.cwd,
     };
     let body = json!({ "text": text, "overrides": overrides });

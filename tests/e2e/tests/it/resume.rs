@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use cm_e2e::{TestStack, collect_until};
+use cm_e2e::{TestStack, collect_deltas, collect_until};
 use cm_schemas::EventBody;
 use cm_schemas::event::DeltaStream;
 
@@ -17,15 +17,9 @@ async fn a_client_that_reconnects_with_last_event_id_gets_exactly_what_it_missed
     let mut first = api.events(&sid, None).await.unwrap();
     api.send(&sid, "SLOW please").await.unwrap();
     // Read until a few deltas have arrived, then drop the connection mid-turn.
-    let mut deltas = 0;
-    let seen = collect_until(&mut first, Duration::from_secs(30), |e| {
-        if matches!(e.event.body, EventBody::ItemDelta { .. }) {
-            deltas += 1;
-        }
-        deltas == 5
-    })
-    .await
-    .unwrap();
+    let seen = collect_deltas(&mut first, Duration::from_secs(30), 5)
+        .await
+        .unwrap();
     drop(first);
     let last_seen = seen.last().unwrap().seq;
     // Let more events happen while disconnected: wait until the session has applied some.

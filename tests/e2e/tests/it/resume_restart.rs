@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cm_e2e::{Service, SseStream, TestStack, collect_until};
+use cm_e2e::{Service, SseStream, TestStack, collect_deltas, collect_until};
 use cm_schemas::event::DeltaStream;
 use cm_schemas::{EventBody, StreamedEvent};
 use futures::StreamExt;
@@ -35,15 +35,7 @@ async fn a_client_resumes_across_a_gateway_restart_with_no_gap_and_no_duplicate(
 
     let mut first = api.events(&sid, None).await.unwrap();
     api.send(&sid, "SLOW please").await.unwrap();
-    let mut deltas = 0;
-    let mut seen = collect_until(&mut first, T, |e| {
-        if matches!(e.event.body, EventBody::ItemDelta { .. }) {
-            deltas += 1;
-        }
-        deltas == 3
-    })
-    .await
-    .unwrap();
+    let mut seen = collect_deltas(&mut first, T, 3).await.unwrap();
 
     // The gateway goes away mid-turn; its streams end. Keep what arrived before they did.
     stack.restart_service(Service::Gateway).await.unwrap();
@@ -270,15 +262,7 @@ async fn a_snapshot_plus_the_stream_from_its_seq_reproduces_the_live_transcript(
     let mut live = api.events(&sid, None).await.unwrap();
     assert_eq!(put("before", entry("one")).await.0, 201);
     api.send(&sid, "SLOW please").await.unwrap();
-    let mut deltas = 0;
-    let mut live_seen = collect_until(&mut live, T, |e| {
-        if matches!(e.event.body, EventBody::ItemDelta { .. }) {
-            deltas += 1;
-        }
-        deltas == 5
-    })
-    .await
-    .unwrap();
+    let mut live_seen = collect_deltas(&mut live, T, 5).await.unwrap();
     assert_eq!(put("during", entry("two")).await.0, 201);
 
     // Mid-turn: a snapshot, then the stream from its sequence.
