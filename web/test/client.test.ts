@@ -98,6 +98,21 @@ describe('api retries', () => {
     expect(seen).toHaveLength(RETRIES + 1);
   });
 
+  it('stops retrying when the call is aborted during a pause', async () => {
+    const seen = script([{ status: 503, body: err('unavailable') }, { status: 200, body: {} }]);
+    const ctl = new AbortController();
+    const call = api('GET', '/api/sessions', undefined, ctl.signal);
+    const outcome = call.then(
+      () => 'resolved',
+      (e: unknown) => (e as Error).name,
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    ctl.abort();
+    await vi.runAllTimersAsync();
+    expect(await outcome).toBe('AbortError');
+    expect(seen).toHaveLength(1);
+  });
+
   it('waits at least what Retry-After says, within reason', () => {
     for (let attempt = 0; attempt < 6; attempt++) {
       const d = delayMs(attempt, null);
