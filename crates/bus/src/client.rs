@@ -20,6 +20,8 @@ pub struct ConnectError {
 pub enum PublishError {
     #[error("event could not be encoded: {0}")]
     Encode(#[from] serde_json::Error),
+    #[error("event too large for a message and not stored: {0}")]
+    Blob(#[from] crate::blobs::BlobError),
     #[error("publish to {subject} failed: {source}")]
     Publish {
         subject: String,
@@ -81,12 +83,18 @@ impl Bus {
     }
 
     /// Publishes an event to `CM_EVENTS` and waits for JetStream to store it. Returns the stream
-    /// sequence. The event id is the `Nats-Msg-Id`, so retrying the same event is harmless.
+    /// sequence. The event id is the `Nats-Msg-Id`, so retrying the same event is harmless. An
+    /// event larger than a message is stored whole in the blob store and published as a preview
+    /// ([`crate::blobs`]).
     pub async fn publish_event(&self, event: &Event) -> Result<u64, PublishError> {
         let subject = event.subject();
-        let payload = serde_json::to_vec(event)?;
+        let (payload, blob) =
+            crate::blobs::fit_event(self, event, serde_json::to_vec(event)?).await?;
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", event.id.to_string().as_str());
+        if let Some(name) = &blob {
+            headers.insert(crate::BLOB_HEADER, name.as_str());
+        }
         cm_telemetry::inject_current(&mut headers);
         let publish = |subject: String| async {
             self.js
@@ -152,7 +160,26 @@ impl Bus {
             .send_request(subject.to_owned(), request)
             .await
             .map_err(|e| request_error(subject, e))?;
-        let reply: Reply<Resp> = serde_json::from_slice(&msg.payload)
+        // An answer larger than a message waits in the reply blob store (crate::blobs).
+        let blob = msg
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(crate::BLOB_HEADER))
+            .map(|v| v.as_str().to_owned());
+        let body = match &blob {
+            Some(name) => {
+                let body = self
+                    .get_blob(crate::blobs::REPLY_BLOBS, name)
+                    .await
+                    .map_err(|e| {
+                        BusError::unavailable("nats", format!("large answer from {subject}: {e}"))
+                    })?;
+                self.delete_blob(crate::blobs::REPLY_BLOBS, name).await;
+                body.into()
+            }
+            None => msg.payload,
+        };
+        let reply: Reply<Resp> = serde_json::from_slice(&body)
             .map_err(|e| BusError::internal(format!("malformed reply from {subject}: {e}")))?;
         reply.into()
     }

@@ -5,15 +5,20 @@
 //! `traceparent` of the current span; every handler continues the caller's trace.
 
 mod args;
+pub mod blobs;
 mod client;
+pub mod health;
 mod lifecycle;
 mod serve;
+mod service;
 mod streams;
 
 pub use args::ServiceArgs;
+pub use blobs::{BLOB_HEADER, ReadEventError};
 pub use client::{Bus, ConnectError, PublishError};
 pub use lifecycle::{cancel_on_signal, terminated};
-pub use serve::{ACTOR_HEADER, Handler, actor, serve_endpoint, spawn_endpoint};
+pub use serve::{ACTOR_HEADER, Handler, actor, header_value, serve_endpoint, spawn_endpoint};
+pub use service::Group;
 pub use streams::{EventsStreamConfig, ensure_events_stream, ensure_jobs_stream};
 
 /// Default time a command waits for its reply.

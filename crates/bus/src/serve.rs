@@ -1,19 +1,34 @@
 //! Serving a command endpoint: decode the request, continue the caller's trace, run the
-//! handler, answer a [`Reply`]. Requests are handled concurrently (bounded), so a slow command
-//! never holds up the others.
+//! handler, answer a [`Reply`].
+//!
+//! Each request runs in a task of its own (at most [`CONCURRENCY`] per endpoint), so a slow
+//! command never holds up the others, and a handler that panics is caught there: the caller gets
+//! `internal` with the trace id, the panic is logged and counted ([`crate::health`]), and the
+//! endpoint goes on serving. Nothing a client sent reaches a NATS header unchecked
+//! ([`header_value`]).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use async_nats::HeaderMap;
 use async_nats::service::{Request, endpoint::Endpoint};
 use cm_schemas::{BusError, Reply};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use serde::{Serialize, de::DeserializeOwned};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 use tracing::Instrument;
+
+use crate::Bus;
+use crate::health::{self, EndpointHealth};
+use crate::service::Group;
 
 /// How many requests of one endpoint run at once.
 const CONCURRENCY: usize = 64;
+
+/// NATS header values are short single lines; a longer error message is cut to this.
+const HEADER_VALUE_MAX: usize = 256;
 
 /// The NATS header naming who sends a command (`system:<name>` for system components). Only
 /// bus clients set it; the gateway never does, so no HTTP request carries it.
@@ -44,24 +59,55 @@ where
     }
 }
 
-/// Serves `endpoint` until it closes (the service stopped or the token was cancelled by the
-/// caller dropping this future).
-pub async fn serve_endpoint<Req, Resp, H>(endpoint: Endpoint, handler: H)
+/// `s` as a NATS header value: one line of printable characters (CR, LF and other control
+/// characters become spaces, which `HeaderValue` would otherwise panic on), at most 256 bytes.
+pub fn header_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len().min(HEADER_VALUE_MAX));
+    for c in s.chars() {
+        if out.len() + c.len_utf8() > HEADER_VALUE_MAX {
+            break;
+        }
+        out.push(if c.is_control() { ' ' } else { c });
+    }
+    out
+}
+
+/// Serves `endpoint` until it closes (the service stopped). Dropping this future aborts the
+/// requests still running.
+pub async fn serve_endpoint<Req, Resp, H>(mut endpoint: Endpoint, bus: &Bus, handler: H)
 where
     Req: DeserializeOwned + Send + 'static,
     Resp: Serialize + Send + 'static,
     H: Handler<Req, Resp>,
 {
     let handler = Arc::new(handler);
-    endpoint
-        .for_each_concurrent(CONCURRENCY, |request| {
-            let handler = handler.clone();
-            async move { handle(request, handler.as_ref()).await }
-        })
-        .await;
+    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let mut running = JoinSet::new();
+    let mut health: Option<Arc<EndpointHealth>> = None;
+    while let Some(request) = endpoint.next().await {
+        let subject = request.message.subject.to_string();
+        let health = health
+            .get_or_insert_with(|| health::endpoint(&subject))
+            .clone();
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        let handler = handler.clone();
+        let bus = bus.clone();
+        running.spawn(async move {
+            handle(request, &bus, handler.as_ref(), &health).await;
+            drop(permit);
+        });
+        // Reap what finished, so the set holds only running requests.
+        while running.try_join_next().is_some() {}
+    }
+    if let Some(health) = health {
+        health.stopped();
+    }
+    while running.join_next().await.is_some() {}
 }
 
-async fn handle<Req, Resp, H>(request: Request, handler: &H)
+async fn handle<Req, Resp, H>(request: Request, bus: &Bus, handler: &H, health: &EndpointHealth)
 where
     Req: DeserializeOwned,
     Resp: Serialize,
@@ -79,7 +125,13 @@ where
         .map(|v| v.as_str().to_owned());
     async {
         let result = match serde_json::from_slice::<Req>(&request.message.payload) {
-            Ok(req) => ACTOR.scope(actor, handler.call(req)).await,
+            Ok(req) => {
+                let call = ACTOR.scope(actor, handler.call(req));
+                match AssertUnwindSafe(call).catch_unwind().await {
+                    Ok(result) => result,
+                    Err(panic) => Err(panicked(&subject, panic.as_ref(), health)),
+                }
+            }
             Err(e) => Err(BusError::validation(
                 "body",
                 format!("invalid request: {e}"),
@@ -89,7 +141,7 @@ where
         if let Err(err) = &result {
             tracing::debug!(code = %err.code, message = %err.message, "command failed");
             // Mirror the service-API error headers so generic NATS tooling sees the failure.
-            headers.insert("Nats-Service-Error", err.message.as_str());
+            headers.insert("Nats-Service-Error", header_value(&err.message).as_str());
             headers.insert("Nats-Service-Error-Code", "400");
         }
         let body = serde_json::to_vec(&Reply::from(result)).unwrap_or_else(|e| {
@@ -98,7 +150,7 @@ where
             ))))
             .unwrap_or_default()
         });
-        if let Err(e) = request.respond_with_headers(Ok(body.into()), headers).await {
+        if let Err(e) = crate::blobs::respond(bus, &request, body, headers).await {
             tracing::warn!(error = %e, "could not send reply");
         }
     }
@@ -106,10 +158,30 @@ where
     .await
 }
 
+/// A handler panicked: log it with its message, count it, and answer `internal` with the trace
+/// id (never the panic message: it may hold anything).
+fn panicked(
+    subject: &str,
+    panic: &(dyn std::any::Any + Send),
+    health: &EndpointHealth,
+) -> BusError {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".to_owned());
+    health.panicked();
+    let trace_id = cm_telemetry::current_trace_id();
+    tracing::error!(%subject, panic = %message, trace.id = trace_id.as_deref().unwrap_or(""),
+        "command handler panicked; the endpoint goes on serving");
+    BusError::internal(format!("internal error while handling {subject}"))
+        .with_details(serde_json::json!({ "traceId": trace_id }))
+}
+
 /// Adds endpoint `verb` to `group` and serves it on `tasks` with `handler(ctx, request)`: the
 /// one-liner each service uses to register a command.
 pub async fn spawn_endpoint<C, Req, Resp, F, Fut>(
-    group: &async_nats::service::Group,
+    group: &Group,
     tasks: &mut tokio::task::JoinSet<()>,
     verb: &'static str,
     ctx: &Arc<C>,
@@ -124,8 +196,21 @@ where
 {
     let endpoint = group.endpoint(verb).await?;
     let ctx = ctx.clone();
-    tasks.spawn(serve_endpoint(endpoint, move |req| {
-        handler(ctx.clone(), req)
-    }));
+    let bus = group.bus.clone();
+    tasks.spawn(async move {
+        serve_endpoint(endpoint, &bus, move |req| handler(ctx.clone(), req)).await;
+    });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_value;
+
+    #[test]
+    fn header_values_are_one_bounded_line() {
+        assert_eq!(header_value("bad\r\nvalue\0"), "bad  value ");
+        assert!(header_value(&"é".repeat(500)).len() <= 256);
+        assert_eq!(header_value("plain"), "plain");
+    }
 }

@@ -33,7 +33,7 @@ mod propagation;
 pub use init::init_in_memory;
 pub use init::{TelemetryGuard, init};
 pub use propagation::{
-    extract, extract_http, inject_current, inject_current_http, set_parent_from,
+    current_trace_id, extract, extract_http, inject_current, inject_current_http, set_parent_from,
     set_parent_from_http,
 };
 

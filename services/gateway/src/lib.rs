@@ -159,14 +159,9 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    use async_nats::service::ServiceExt;
-
     // Registered so `$SRV.PING/INFO/STATS` answer for the gateway like for every service.
     let svc = bus
-        .client()
-        .service_builder()
-        .description("Codex Manager HTTP gateway")
-        .start(service::GATEWAY, env!("CARGO_PKG_VERSION"))
+        .start_service(service::GATEWAY, "Codex Manager HTTP gateway")
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
     let status = svc
@@ -175,9 +170,13 @@ pub async fn run(
         .await
         .map_err(|e| anyhow::anyhow!("endpoint: {e}"))?;
     let addr = listener.local_addr()?;
-    let status_task = tokio::spawn(serve_endpoint(status, move |_: Empty| async move {
-        Ok::<_, BusError>(serde_json::json!({ "listening": addr.to_string() }))
-    }));
+    let status_bus = bus.clone();
+    let status_task = tokio::spawn(async move {
+        serve_endpoint(status, &status_bus, move |_: Empty| async move {
+            Ok::<_, BusError>(serde_json::json!({ "listening": addr.to_string() }))
+        })
+        .await
+    });
 
     tracing::info!(%addr, "gateway listening");
     let closer = bus.clone();

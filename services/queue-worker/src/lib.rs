@@ -26,8 +26,6 @@ struct Ctx {
 }
 
 pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
-    use async_nats::service::ServiceExt;
-
     migrate(&cfg.database_url).await?;
     let pg: tokio_postgres::Config = cfg.database_url.parse()?;
     let mgr = Manager::from_config(
@@ -41,10 +39,10 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     cm_bus::ensure_jobs_stream(bus.jetstream()).await?;
 
     let svc = bus
-        .client()
-        .service_builder()
-        .description("Codex Manager queue worker: durable jobs and extensions")
-        .start(service::QUEUE_WORKER, env!("CARGO_PKG_VERSION"))
+        .start_service(
+            service::QUEUE_WORKER,
+            "Codex Manager queue worker: durable jobs and extensions",
+        )
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
     let stats = svc
@@ -56,7 +54,10 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         bus: bus.clone(),
         pool,
     });
-    let task = tokio::spawn(serve_endpoint(stats, move |_: Empty| stats_of(ctx.clone())));
+    let stats_bus = bus.clone();
+    let task = tokio::spawn(async move {
+        serve_endpoint(stats, &stats_bus, move |_: Empty| stats_of(ctx.clone())).await
+    });
     shutdown.cancelled().await;
     task.abort();
     let _ = svc.stop().await;

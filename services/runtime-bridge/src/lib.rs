@@ -29,8 +29,6 @@ use supervisor::Runtime;
 
 /// Runs the bridge until `shutdown` is cancelled.
 pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
-    use async_nats::service::ServiceExt;
-
     cm_bus::ensure_events_stream(bus.jetstream(), &Default::default()).await?;
     let inflight = inflight::InFlight::open(bus.jetstream(), &cfg.bridge_id).await?;
     let (events_tx, events_rx) = mpsc::channel(4096);
@@ -40,13 +38,13 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     runtime.recover_leftovers().await;
 
     let svc = bus
-        .client()
-        .service_builder()
-        .description("Codex Manager runtime bridge: codex app-server over the bus")
-        .start(service::RUNTIME_BRIDGE, env!("CARGO_PKG_VERSION"))
+        .start_service(
+            service::RUNTIME_BRIDGE,
+            "Codex Manager runtime bridge: codex app-server over the bus",
+        )
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
-    let group = svc.group(prefix::RUNTIME);
+    let group = cm_bus::Group::new(&svc, prefix::RUNTIME, &bus);
     let mut tasks = JoinSet::new();
     let rt = &runtime;
     spawn_endpoint(

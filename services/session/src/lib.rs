@@ -43,20 +43,18 @@ impl Config {
 
 /// Migrates, then serves commands and consumes events until `shutdown` is cancelled.
 pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
-    use async_nats::service::ServiceExt;
-
     db::migrate(&cfg.database_url).await?;
     let pool = db::pool(&cfg.database_url, cfg.pool_size)?;
     cm_bus::ensure_events_stream(bus.jetstream(), &Default::default()).await?;
 
     let svc = bus
-        .client()
-        .service_builder()
-        .description("Codex Manager session service: sessions, transcripts, event history")
-        .start(service::SESSION, env!("CARGO_PKG_VERSION"))
+        .start_service(
+            service::SESSION,
+            "Codex Manager session service: sessions, transcripts, event history",
+        )
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
-    let group = svc.group(prefix::SESSION);
+    let group = cm_bus::Group::new(&svc, prefix::SESSION, &bus);
     let ctx = Arc::new(commands::Ctx {
         bus: bus.clone(),
         pool: pool.clone(),
