@@ -254,6 +254,21 @@ pub enum EventBody {
     /// A project was deleted (scope `project`).
     #[serde(rename = "project.deleted", rename_all = "camelCase")]
     ProjectDeleted { project_id: String },
+    /// An event could not be applied to Postgres after repeated attempts (or never decoded): it
+    /// is kept in `session.dead_letters` and the consumer went on. Runtime-scoped
+    /// (`runtime.session-apply`), so that announcing it can never fail the way the event did.
+    #[serde(rename = "event.dead_lettered", rename_all = "camelCase")]
+    EventDeadLettered {
+        /// The stream sequence of the event that failed.
+        seq: u64,
+        /// Its subject (`cm.v1.evt.<scope>.<id>.<kind>`).
+        subject: String,
+        /// Its kind, when it decoded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        event_kind: Option<String>,
+        attempts: u64,
+        error: String,
+    },
 }
 
 impl EventBody {
@@ -283,6 +298,7 @@ impl EventBody {
             EventBody::TranscriptUpserted { .. } => "transcript.upserted",
             EventBody::ProjectUpdated { .. } => "project.updated",
             EventBody::ProjectDeleted { .. } => "project.deleted",
+            EventBody::EventDeadLettered { .. } => "event.dead_lettered",
         }
     }
 }

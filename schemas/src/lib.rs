@@ -8,6 +8,7 @@
 pub mod controls;
 pub mod error;
 pub mod event;
+pub mod health;
 pub mod history;
 pub mod idempotency;
 pub mod lifecycle;

@@ -15,6 +15,10 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
             schema_for!(crate::history::PageEvents),
         ),
         ("history.EventPage", schema_for!(crate::history::EventPage)),
+        (
+            "health.ConsumerStatus",
+            schema_for!(crate::health::ConsumerStatus),
+        ),
         ("ReplyEmpty", schema_for!(reply::Reply<queue::Empty>)),
         ("session.CreateSession", schema_for!(session::CreateSession)),
         ("session.ListSessions", schema_for!(session::ListSessions)),

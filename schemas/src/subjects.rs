@@ -43,6 +43,7 @@ pub mod verb {
     pub const REQUEST_LIST: &str = "request.list";
     pub const REQUEST_DECIDE: &str = "request.decide";
     pub const SESSION_EVENTS_PAGE: &str = "events.page";
+    pub const CONSUMER_STATUS: &str = "consumer.status";
     pub const PROJECT_CREATE: &str = "project.create";
     pub const PROJECT_LIST: &str = "project.list";
     pub const PROJECT_GET: &str = "project.get";

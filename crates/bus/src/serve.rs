@@ -124,7 +124,7 @@ where
         .and_then(|h| h.get(ACTOR_HEADER))
         .map(|v| v.as_str().to_owned());
     async {
-        let result = match serde_json::from_slice::<Req>(&request.message.payload) {
+        let result = match decode::<Req>(&request.message.payload) {
             Ok(req) => {
                 let call = ACTOR.scope(actor, handler.call(req));
                 match AssertUnwindSafe(call).catch_unwind().await {
@@ -156,6 +156,17 @@ where
     }
     .instrument(span)
     .await
+}
+
+/// The request body, with every U+0000 (JSON `\u0000`) in its strings replaced by U+FFFD: no
+/// service stores or forwards a NUL (Postgres `text` cannot hold one; `cm_schemas::text`).
+fn decode<Req: DeserializeOwned>(payload: &[u8]) -> Result<Req, serde_json::Error> {
+    if !payload.windows(6).any(|w| w == b"\\u0000") {
+        return serde_json::from_slice(payload);
+    }
+    let mut value: serde_json::Value = serde_json::from_slice(payload)?;
+    cm_schemas::text::scrub_nul(&mut value);
+    serde_json::from_value(value)
 }
 
 /// A handler panicked: log it with its message, count it, and answer `internal` with the trace
@@ -205,12 +216,20 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::header_value;
+    use super::{decode, header_value};
 
     #[test]
     fn header_values_are_one_bounded_line() {
         assert_eq!(header_value("bad\r\nvalue\0"), "bad  value ");
         assert!(header_value(&"é".repeat(500)).len() <= 256);
         assert_eq!(header_value("plain"), "plain");
+    }
+
+    #[test]
+    fn request_bodies_lose_their_nul() {
+        let v: serde_json::Value = decode(br#"{"title":"a\u0000b"}"#).unwrap_or_default();
+        assert_eq!(v["title"], "a\u{FFFD}b");
+        let plain: serde_json::Value = decode(br#"{"t":"\\u0000"}"#).unwrap_or_default();
+        assert_eq!(plain["t"], "\\u0000", "an escaped backslash is no NUL");
     }
 }

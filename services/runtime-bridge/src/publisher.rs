@@ -1,6 +1,8 @@
 //! Publishes the bridge's events in order: one task, one event at a time, retried until
 //! JetStream stores it (the event id makes a retry harmless), so a NATS blip delays events but
-//! never reorders or drops them.
+//! never reorders or drops them. An event larger than a NATS message goes through the blob
+//! store (`cm_bus::blobs`); only an event that cannot be encoded at all, which no retry would
+//! change, is dropped, with an error, so it never holds up the events behind it.
 
 use std::time::Duration;
 
@@ -14,6 +16,10 @@ pub async fn publish_events(bus: Bus, mut rx: mpsc::Receiver<Event>) {
         loop {
             match bus.publish_event(&event).await {
                 Ok(_) => break,
+                Err(e @ cm_bus::PublishError::Encode(_)) => {
+                    tracing::error!(error = %e, kind = event.body.kind(), "event dropped: it cannot be encoded");
+                    break;
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, kind = event.body.kind(), "event not stored yet; retrying");
                     tokio::time::sleep(delay).await;

@@ -300,6 +300,7 @@ async fn apply_body(
         EventBody::UsageUpdated { turn_id: None, .. }
         | EventBody::ProjectUpdated { .. }
         | EventBody::ProjectDeleted { .. }
+        | EventBody::EventDeadLettered { .. }
         | EventBody::RuntimeNotification { .. }
         | EventBody::ItemUpdated { .. }
         | EventBody::SessionStatus { .. }

@@ -65,3 +65,27 @@ impl From<tokio_postgres::Error> for DbError {
         DbError::Query(e)
     }
 }
+
+/// Whether the failure is the connection's (Postgres down or restarting: try again as long as
+/// it takes), not the statement's (Postgres refuses this data: the same on every try).
+pub fn is_transient(e: &DbError) -> bool {
+    match e {
+        DbError::Pool(_) => true,
+        DbError::Query(e) => {
+            e.is_closed()
+                || (e.code().is_none()
+                    && std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()))
+        }
+    }
+}
+
+/// The error with Postgres' own message (`tokio_postgres` displays a bare "db error").
+pub fn describe(e: &DbError) -> String {
+    match e {
+        DbError::Pool(e) => format!("database unavailable: {e}"),
+        DbError::Query(e) => match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => e.to_string(),
+        },
+    }
+}

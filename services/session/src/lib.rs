@@ -253,7 +253,16 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     .await
     .map_err(e)?;
 
-    consumer::run(bus.jetstream().clone(), pool, shutdown.clone()).await;
+    let status = Arc::new(consumer::StatusCtx {
+        bus: bus.clone(),
+        pool: pool.clone(),
+        health: Arc::new(consumer::ConsumerHealth::default()),
+    });
+    spawn_endpoint(&group, t, verb::CONSUMER_STATUS, &status, consumer::status)
+        .await
+        .map_err(e)?;
+
+    consumer::run(bus.clone(), pool, status.health.clone(), shutdown.clone()).await;
     let _ = svc.stop().await;
     tasks.abort_all();
     bus.close().await;

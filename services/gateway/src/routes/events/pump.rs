@@ -99,12 +99,23 @@ async fn pump(
             continue;
         }
         *cursor = seq;
-        let event: Event = match serde_json::from_slice(&msg.payload) {
+        // An event larger than a message arrives as a preview: the whole is in the blob store.
+        let event: Event = match state
+            .bus
+            .read_event(msg.headers.as_ref(), &msg.payload)
+            .await
+        {
             Ok(e) => e,
-            Err(e) => {
-                tracing::warn!(seq, error = %e, "malformed event skipped");
-                continue;
-            }
+            Err(e) => match serde_json::from_slice(&msg.payload) {
+                Ok(preview) => {
+                    tracing::warn!(seq, error = %e, "whole event not readable; its preview is sent");
+                    preview
+                }
+                Err(_) => {
+                    tracing::warn!(seq, error = %e, "malformed event skipped");
+                    continue;
+                }
+            },
         };
         if !sel.matches(&event) {
             continue;

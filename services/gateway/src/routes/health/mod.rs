@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use cm_schemas::health::{ConsumerStatus, GetConsumerStatus};
 use cm_schemas::queue::{Empty, QueueStats};
 use cm_schemas::runtime::RuntimeStatus;
 use cm_schemas::session::{ListSessions, SessionPage};
@@ -12,6 +13,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
+
+mod endpoints;
 
 const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 
@@ -54,7 +57,11 @@ pub async fn health() -> Json<Health> {
 ///
 /// Asks each service for a cheap answer that exercises its own dependencies: the session service
 /// reads Postgres, the bridge reports whether app-server is initialized, the queue worker counts
-/// jobs. 200 when all are ready, 503 with the state of each otherwise.
+/// jobs. `events` is the session service's event consumer: not ready when it is stuck on one
+/// event, lags without progress or stopped (`deadLetters` counts what it gave up on).
+/// `endpoints` reads every service's `$SRV.STATS`: not ready when a command endpoint stopped
+/// serving; handler panics are counted there. 200 when all are ready, 503 with the state of each
+/// otherwise.
 #[utoipa::path(get, path = "/api/ready", operation_id = "getReady", tag = "system",
     responses(
         (status = 200, description = "NATS, Postgres, the runtime and the queue are ready",
@@ -86,8 +93,21 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
             &Empty {},
         )
         .await;
+    let events = state
+        .command::<_, ConsumerStatus>(
+            &subjects::command(prefix::SESSION, verb::CONSUMER_STATUS),
+            &GetConsumerStatus {},
+        )
+        .await;
+    let endpoints = endpoints::check(&state.bus, READY_CHECK_TIMEOUT).await;
     let runtime_ready = matches!(&runtime, Ok(s) if s.initialized);
-    let ready = nats && session.is_ok() && runtime_ready && queue.is_ok();
+    let events_ready = matches!(&events, Ok(s) if s.healthy);
+    let ready = nats
+        && session.is_ok()
+        && runtime_ready
+        && queue.is_ok()
+        && events_ready
+        && endpoints.ready;
     let check = |ok: bool, err: Option<String>| json!({ "ready": ok, "error": err });
     let checks = json!({
             "nats": check(nats, None),
@@ -98,6 +118,15 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
                 "error": runtime.as_ref().err().map(|e| e.to_string()),
             },
             "queue": check(queue.is_ok(), queue.as_ref().err().map(|e| e.to_string())),
+            "events": {
+                "ready": events_ready,
+                "status": events.as_ref().ok(),
+                "error": match &events {
+                    Ok(s) => s.problem.as_ref().map(|p| format!("event consumer {p}")),
+                    Err(e) => Some(e.to_string()),
+                },
+            },
+            "endpoints": endpoints,
             "auth": { "ready": true, "mode": "bearer" },
     });
     let status = if ready {
