@@ -13,6 +13,7 @@ mod idempotency;
 mod lifecycle;
 mod openapi;
 mod operator;
+mod poison;
 mod projects;
 mod resume;
 mod resume_restart;
