@@ -31,8 +31,9 @@ pub struct Health {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Readiness {
     pub ready: bool,
-    /// `nats`, `postgres`, `runtime` (with the bridge's status), `queue` and `auth`, each with
-    /// `ready` and, when not, `error`.
+    /// `nats`, `postgres`, `runtime` (with the bridge's status), `queue`, `events` (the session
+    /// service's event consumer), `endpoints` (every service's command endpoints) and `auth`,
+    /// each with `ready` and, when not, `error`.
     pub checks: Value,
 }
 
@@ -147,6 +148,12 @@ fn readiness_example() -> Value {
                 "bridgeId": "bridge-1", "initialized": true, "pid": 4242, "restarts": 0,
                 "lastExit": null, "userAgent": "codex_cli_rs/0.169.0",
                 "capabilities": ["model/list", "account/read"] } },
+            "events": { "ready": true, "error": null, "status": {
+                "healthy": true, "applied": 1520, "lastAppliedSeq": 1520,
+                "lastAppliedAt": "2026-12-07T10:00:00Z", "pending": 0, "redeliveries": 0,
+                "failingAttempts": 0, "deadLetters": 0, "deadLettersTotal": 0 } },
+            "endpoints": { "ready": true, "services": ["cm-gateway", "cm-queue-worker",
+                "cm-runtime-bridge", "cm-session"], "stopped": [], "panics": {} },
             "auth": { "ready": true, "mode": "bearer" },
         }
     })
