@@ -76,31 +76,22 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
         ..state
     };
     let nats = state.bus.is_connected();
-    let session = state
-        .command::<_, SessionPage>(
-            &subjects::command(prefix::SESSION, verb::SESSION_LIST),
-            &ListSessions {
-                limit: Some(1),
-                ..Default::default()
-            },
-        )
-        .await;
-    let runtime = state
-        .command::<_, RuntimeStatus>(&subjects::command(prefix::RUNTIME, verb::STATUS), &Empty {})
-        .await;
-    let queue = state
-        .command::<_, QueueStats>(
-            &subjects::command(prefix::QUEUE, verb::QUEUE_STATS),
-            &Empty {},
-        )
-        .await;
-    let events = state
-        .command::<_, ConsumerStatus>(
-            &subjects::command(prefix::SESSION, verb::CONSUMER_STATUS),
-            &GetConsumerStatus {},
-        )
-        .await;
-    let endpoints = endpoints::check(&state.bus, READY_CHECK_TIMEOUT).await;
+    // All at once: a service that hangs costs one time-out, not one per check.
+    let session_list = subjects::command(prefix::SESSION, verb::SESSION_LIST);
+    let runtime_status = subjects::command(prefix::RUNTIME, verb::STATUS);
+    let queue_stats = subjects::command(prefix::QUEUE, verb::QUEUE_STATS);
+    let consumer_status = subjects::command(prefix::SESSION, verb::CONSUMER_STATUS);
+    let list_one = ListSessions {
+        limit: Some(1),
+        ..Default::default()
+    };
+    let (session, runtime, queue, events, endpoints) = tokio::join!(
+        state.command::<_, SessionPage>(&session_list, &list_one),
+        state.command::<_, RuntimeStatus>(&runtime_status, &Empty {}),
+        state.command::<_, QueueStats>(&queue_stats, &Empty {}),
+        state.command::<_, ConsumerStatus>(&consumer_status, &GetConsumerStatus {}),
+        endpoints::check(&state.bus, READY_CHECK_TIMEOUT),
+    );
     let runtime_ready = matches!(&runtime, Ok(s) if s.initialized);
     let events_ready = matches!(&events, Ok(s) if s.healthy);
     let ready = nats
