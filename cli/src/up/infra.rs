@@ -1,4 +1,5 @@
-//! NATS and Postgres for `up`: started together, stopped last.
+//! NATS and Postgres for `up`: started together, stopped last, and restarted like the services
+//! when they exit on their own (same port, same data; the services reconnect by themselves).
 //!
 //! NATS keeps its JetStream store in `<data>/nats`. Postgres is a private, durable cluster (see
 //! `pg_location.rs` for where) with a generated superuser password, holding one database,
@@ -23,12 +24,50 @@ use super::pg_location::{self, PgLocation};
 /// The database the services share.
 const DATABASE: &str = "codex_manager";
 
+/// Restarts of one of them that did not keep it up this long count as failures in a row.
+const STEADY: Duration = Duration::from_secs(30);
+/// Failures in a row after which `up` gives up.
+const MAX_RESTARTS: u32 = 5;
+
 /// The running infrastructure.
 pub struct Infra {
     pub nats: NatsServer,
     pub pg: Option<(PgCluster, PgLocation)>,
     /// What the services get as `DATABASE_URL`.
     pub database_url: String,
+    nats_restarts: Restarts,
+    pg_restarts: Restarts,
+}
+
+/// Restarts in a row of one process.
+#[derive(Debug, Default)]
+struct Restarts {
+    in_a_row: u32,
+    last: Option<Instant>,
+}
+
+impl Restarts {
+    /// Counts one more restart; an error once there were too many in a row.
+    fn next(
+        &mut self,
+        name: &str,
+        status: ExitStatus,
+        log: &std::path::Path,
+    ) -> anyhow::Result<Duration> {
+        let now = Instant::now();
+        self.in_a_row = match self.last {
+            Some(last) if now.duration_since(last) < STEADY => self.in_a_row + 1,
+            _ => 1,
+        };
+        self.last = Some(now);
+        if self.in_a_row > MAX_RESTARTS {
+            bail!(
+                "{} ({MAX_RESTARTS} restarts in a row did not help)",
+                died(name, status, log)
+            );
+        }
+        Ok(Duration::from_millis(250) * 2u32.pow(self.in_a_row - 1))
+    }
 }
 
 impl Infra {
@@ -71,18 +110,51 @@ impl Infra {
             nats,
             pg,
             database_url,
+            nats_restarts: Restarts::default(),
+            pg_restarts: Restarts::default(),
         })
     }
 
-    /// An error if NATS or Postgres has exited on its own.
-    pub fn check(&mut self) -> anyhow::Result<()> {
+    /// Restarts NATS or Postgres if it has exited on its own (after a back-off growing from
+    /// 250 ms); an error once one keeps exiting.
+    pub async fn check(&mut self, console: &Console) -> anyhow::Result<()> {
         if let Some(status) = self.nats.exited() {
-            bail!(died("nats-server", status, self.nats.log_path()));
+            loop {
+                let pause = self
+                    .nats_restarts
+                    .next("nats-server", status, self.nats.log_path())?;
+                console.alert(&format!(
+                    "nats-server exited unexpectedly ({status}); restarting it in {} with the \
+                     same store (the services reconnect)",
+                    secs(pause)
+                ));
+                tokio::time::sleep(pause).await;
+                match self.nats.restart().await {
+                    Ok(()) => break console.info(&format!("NATS back at {}", self.nats.url())),
+                    Err(e) => console.alert(&format!("nats-server did not restart: {e:#}")),
+                }
+            }
         }
         if let Some((cluster, _)) = &mut self.pg
             && let Some(status) = cluster.exited()
         {
-            bail!(died("postgres", status, cluster.log_path()));
+            loop {
+                let pause = self
+                    .pg_restarts
+                    .next("postgres", status, cluster.log_path())?;
+                console.alert(&format!(
+                    "postgres exited unexpectedly ({status}); restarting it in {} with the same \
+                     data (commands answer 503 meanwhile; events are applied once it is back)",
+                    secs(pause)
+                ));
+                tokio::time::sleep(pause).await;
+                match cluster.restart().await {
+                    Ok(()) => {
+                        break console.info(&format!("Postgres back on port {}", cluster.port()));
+                    }
+                    Err(e) => console.alert(&format!("postgres did not restart: {e:#}")),
+                }
+            }
         }
         Ok(())
     }

@@ -90,7 +90,7 @@ async fn supervise(
                 }
             }
             _ = tick.tick() => {
-                infra.check()?;
+                infra.check(ctx.console).await?;
                 services.check()?;
             }
         }
