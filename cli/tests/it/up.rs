@@ -134,6 +134,63 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     );
     let page = reqwest::get(format!("{}/", up.base())).await.unwrap();
     assert!(page.text().await.unwrap().contains("built-ui"));
+
+    // kill -9 of nats-server, then of Postgres: `up` restarts each with the same data, the
+    // services reconnect, and a turn runs again.
+    for victim in ["nats-server", "postgres"] {
+        let (pid, _) = descendants(up.pid())
+            .into_iter()
+            .find(|(_, name)| name == victim)
+            .unwrap_or_else(|| panic!("no {victim} under up"));
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), Signal::SIGKILL).unwrap();
+        cm_test_support::wait_for(
+            &format!("{victim} restarted"),
+            Duration::from_secs(60),
+            || {
+                let out = up.output();
+                async move {
+                    anyhow::ensure!(out.contains(&format!("{victim} exited unexpectedly")));
+                    anyhow::ensure!(out.contains(if victim == "postgres" {
+                        "Postgres back"
+                    } else {
+                        "NATS back"
+                    }));
+                    Ok(())
+                }
+            },
+        )
+        .await
+        .unwrap();
+        let ready = format!("{}/api/ready", up.base());
+        let token = token.clone();
+        cm_test_support::wait_for("ready again", Duration::from_secs(60), || {
+            let (ready, token) = (ready.clone(), token.clone());
+            async move {
+                let resp = reqwest::Client::new()
+                    .get(&ready)
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
+                anyhow::ensure!(resp.status() == 200, "ready: {}", resp.status());
+                Ok(())
+            }
+        })
+        .await
+        .unwrap();
+    }
+    let sessions = api.get("/api/sessions").await;
+    assert!(sessions.to_string().contains(&session), "{sessions}");
+    let events = api.sse(&format!("/api/sessions/{session}/events")).await;
+    let events = tokio::spawn(read_until(events, "turn.completed"));
+    api.post(
+        &format!("/api/sessions/{session}/messages"),
+        json!({"text": "after the restarts"}),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(60), events)
+        .await
+        .unwrap_or_else(|_| panic!("no turn after the restarts; up said:\n{}", up.output()))
+        .unwrap();
     // Stopped from another process this time.
     let cm = Cm::with_config_dir(&config_home);
     let data_dir = data.to_str().unwrap();
