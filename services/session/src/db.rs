@@ -1,5 +1,7 @@
 //! Postgres access: the pool, migrations, and how database failures become bus errors.
 
+use std::time::Duration;
+
 use cm_schemas::BusError;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 
@@ -7,10 +9,23 @@ mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
+/// How long a command waits for a pooled connection, or for a new one, before it answers
+/// `unavailable`: a hung or overloaded Postgres must not make every command hang with it.
+const POOL_TIMEOUT: Duration = Duration::from_secs(5);
+/// Server-side limits of every pooled session: no statement, lock wait or idle transaction
+/// holds a connection (or a row lock) for longer.
+const SESSION_LIMITS: &str =
+    "-c statement_timeout=30s -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s";
+/// The advisory lock every Codex Manager service takes to migrate: replicas starting together
+/// on one database migrate one after the other (`cm_mig` in ASCII).
+const MIGRATION_LOCK: i64 = 0x636d_5f6d_6967;
+
 /// Opens a pool. Connections are made lazily, so the service starts while Postgres is down and
 /// answers `unavailable` until it is back.
 pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
-    let pg: tokio_postgres::Config = database_url.parse()?;
+    let mut pg: tokio_postgres::Config = database_url.parse()?;
+    pg.connect_timeout(POOL_TIMEOUT);
+    pg.options(SESSION_LIMITS);
     let mgr = Manager::from_config(
         pg,
         tokio_postgres::NoTls,
@@ -18,20 +33,34 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
             recycling_method: RecyclingMethod::Fast,
         },
     );
-    Ok(Pool::builder(mgr).max_size(max_size).build()?)
+    Ok(Pool::builder(mgr)
+        .max_size(max_size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_TIMEOUT))
+        .create_timeout(Some(POOL_TIMEOUT))
+        .recycle_timeout(Some(POOL_TIMEOUT))
+        .build()?)
 }
 
-/// Runs the embedded migrations on a dedicated connection. The history table is named for this
-/// service because other services migrate the same database.
+/// Runs the embedded migrations on a dedicated connection, under [`MIGRATION_LOCK`]. The
+/// history table is named for this service because other services migrate the same database.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     let (mut client, conn) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
     let conn = tokio::spawn(conn);
-    embedded::migrations::runner()
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    let migrated = embedded::migrations::runner()
         .set_migration_table_name("cm_session_migrations")
         .run_async(&mut client)
-        .await?;
+        .await;
+    // Closing the connection releases the lock too; unlocking first frees it at once.
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
     drop(client);
     let _ = conn.await;
+    migrated?;
     Ok(())
 }
 

@@ -22,6 +22,7 @@ use cm_schemas::subjects::{prefix, service, verb};
 use tokio_util::sync::CancellationToken;
 
 pub use apply::item_text;
+pub use db::migrate;
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -1,0 +1,35 @@
+//! Replicas starting together on one empty database migrate one after the other (the advisory
+//! lock), so both start.
+
+#![allow(clippy::unwrap_used)]
+
+use cm_test_support::Postgres;
+
+#[tokio::test]
+async fn two_services_migrating_one_empty_database_at_once_both_succeed() {
+    let pg = Postgres::start().await.unwrap();
+    let url = pg.create_database("migrate").await.unwrap();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move { cm_session::migrate(&url).await })
+        })
+        .collect();
+    for run in runs {
+        run.await.unwrap().unwrap();
+    }
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let applied: i64 = client
+        .query_one("SELECT count(*) FROM cm_session_migrations", &[])
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .count() as i64;
+    assert_eq!(applied, files);
+}
