@@ -1,4 +1,6 @@
-//! The JetStream streams of the bus, created idempotently by their owners at start-up.
+//! The JetStream streams of the bus, created by their owners at start-up or, when they exist,
+//! brought to the configuration asked for (limits, replicas): a changed setting takes effect on
+//! the next start instead of never.
 
 use std::time::Duration;
 
@@ -13,6 +15,8 @@ pub struct EventsStreamConfig {
     pub max_bytes: i64,
     /// Window in which JetStream drops a publish whose `Nats-Msg-Id` it has seen.
     pub duplicate_window: Duration,
+    /// Copies in a JetStream cluster (1 on a single server; 3 across three nodes).
+    pub replicas: usize,
 }
 
 impl Default for EventsStreamConfig {
@@ -21,42 +25,65 @@ impl Default for EventsStreamConfig {
             max_age: Duration::from_secs(7 * 24 * 3600),
             max_bytes: -1,
             duplicate_window: Duration::from_secs(120),
+            replicas: 1,
         }
     }
 }
 
-/// Creates `CM_EVENTS` (file storage, `cm.v1.evt.>`) or returns the existing one.
+/// Creates `CM_EVENTS` (file storage, `cm.v1.evt.>`) or updates the existing one to `cfg`.
 pub async fn ensure_events_stream(
     js: &jetstream::Context,
     cfg: &EventsStreamConfig,
 ) -> Result<stream::Stream, jetstream::context::CreateStreamError> {
-    js.get_or_create_stream(stream::Config {
-        name: subjects::EVENTS_STREAM.to_owned(),
-        subjects: vec![subjects::EVENTS_SUBJECTS.to_owned()],
-        storage: stream::StorageType::File,
-        retention: stream::RetentionPolicy::Limits,
-        discard: stream::DiscardPolicy::Old,
-        max_age: cfg.max_age,
-        max_bytes: cfg.max_bytes,
-        duplicate_window: cfg.duplicate_window,
-        description: Some("Codex Manager events (cm.v1.evt.<scope>.<id>.<kind>)".to_owned()),
-        ..Default::default()
-    })
+    reconcile(
+        js,
+        stream::Config {
+            name: subjects::EVENTS_STREAM.to_owned(),
+            subjects: vec![subjects::EVENTS_SUBJECTS.to_owned()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::Limits,
+            discard: stream::DiscardPolicy::Old,
+            max_age: cfg.max_age,
+            max_bytes: cfg.max_bytes,
+            duplicate_window: cfg.duplicate_window,
+            num_replicas: cfg.replicas,
+            description: Some("Codex Manager events (cm.v1.evt.<scope>.<id>.<kind>)".to_owned()),
+            ..Default::default()
+        },
+    )
     .await
 }
 
-/// Creates the `CM_JOBS` work-queue stream or returns the existing one.
+/// Creates the `CM_JOBS` work-queue stream or updates the existing one.
 pub async fn ensure_jobs_stream(
     js: &jetstream::Context,
 ) -> Result<stream::Stream, jetstream::context::CreateStreamError> {
-    js.get_or_create_stream(stream::Config {
-        name: subjects::JOBS_STREAM.to_owned(),
-        subjects: vec![subjects::JOBS_SUBJECTS.to_owned()],
-        storage: stream::StorageType::File,
-        retention: stream::RetentionPolicy::WorkQueue,
-        duplicate_window: Duration::from_secs(120),
-        description: Some("Codex Manager jobs (work queue)".to_owned()),
-        ..Default::default()
-    })
+    reconcile(
+        js,
+        stream::Config {
+            name: subjects::JOBS_STREAM.to_owned(),
+            subjects: vec![subjects::JOBS_SUBJECTS.to_owned()],
+            storage: stream::StorageType::File,
+            retention: stream::RetentionPolicy::WorkQueue,
+            duplicate_window: Duration::from_secs(120),
+            description: Some("Codex Manager jobs (work queue)".to_owned()),
+            ..Default::default()
+        },
+    )
     .await
+}
+
+async fn reconcile(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream, jetstream::context::CreateStreamError> {
+    let name = config.name.clone();
+    let info = js.create_or_update_stream(config).await?;
+    tracing::debug!(stream = %name, created = %info.created, "stream configured");
+    Ok(js.get_stream(&name).await.map_err(|e| {
+        jetstream::context::CreateStreamError::with_source(
+            jetstream::context::CreateStreamErrorKind::JetStreamUnavailable,
+            e,
+        )
+    })?)
 }

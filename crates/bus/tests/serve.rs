@@ -154,3 +154,30 @@ async fn an_event_larger_than_a_message_is_stored_whole_and_published_as_a_previ
         .unwrap();
     assert_eq!(whole, event);
 }
+
+#[tokio::test]
+async fn an_existing_stream_is_brought_to_the_configuration_asked_for() {
+    use async_nats::jetstream::stream;
+    let nats = NatsServer::start().await.unwrap();
+    let bus = Bus::connect(&nats.url(), "streams-test").await.unwrap();
+    bus.jetstream()
+        .create_stream(stream::Config {
+            name: cm_schemas::subjects::EVENTS_STREAM.to_owned(),
+            subjects: vec![cm_schemas::subjects::EVENTS_SUBJECTS.to_owned()],
+            max_age: Duration::from_secs(3600),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // Two owners starting at once, as under `up`.
+    let cfg = cm_bus::EventsStreamConfig::default();
+    let (a, b) = tokio::join!(
+        cm_bus::ensure_events_stream(bus.jetstream(), &cfg),
+        cm_bus::ensure_events_stream(bus.jetstream(), &cfg)
+    );
+    let mut stream = a.unwrap();
+    b.unwrap();
+    let info = stream.info().await.unwrap();
+    assert_eq!(info.config.max_age, cfg.max_age);
+    assert_eq!(info.config.duplicate_window, cfg.duplicate_window);
+}
