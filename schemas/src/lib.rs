@@ -21,6 +21,7 @@ pub mod request;
 pub mod runtime;
 pub mod session;
 pub mod subjects;
+pub mod text;
 pub mod thread;
 
 mod registry;
