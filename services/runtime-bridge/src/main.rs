@@ -34,6 +34,11 @@ struct Args {
     /// Sandbox mode for new threads (read-only, workspace-write, danger-full-access).
     #[arg(long, env = "CM_SANDBOX")]
     sandbox: Option<String>,
+    /// The longest line accepted from app-server's stdout/stderr; longer ones are skipped and
+    /// recorded as `runtime.error` events.
+    #[arg(long, env = "CM_MAX_LINE_BYTES", default_value_t = cm_runtime_bridge::appserver::DEFAULT_MAX_LINE_BYTES,
+          value_parser = clap::value_parser!(usize))]
+    max_line_bytes: usize,
 }
 
 #[tokio::main]
@@ -65,6 +70,7 @@ async fn main() -> anyhow::Result<()> {
     cfg.bridge_id = args.bridge_id;
     cfg.approval_policy = args.approval_policy;
     cfg.sandbox = args.sandbox;
+    cfg.max_line_bytes = args.max_line_bytes;
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-runtime-bridge").await?;
     cm_runtime_bridge::run(cfg, bus, cm_bus::cancel_on_signal()).await
 }
