@@ -9,6 +9,7 @@ mod config;
 mod inflight;
 mod normalize;
 mod operator;
+mod paths;
 pub mod protocol;
 mod publisher;
 mod respond;
