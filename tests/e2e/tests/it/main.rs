@@ -16,6 +16,7 @@ mod operator;
 mod projects;
 mod resume;
 mod resume_restart;
+mod robustness;
 mod runtime_script;
 mod streams;
 mod system;
