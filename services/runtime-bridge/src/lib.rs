@@ -10,6 +10,8 @@ mod inflight;
 mod normalize;
 mod operator;
 mod paths;
+#[cfg(test)]
+mod proptests;
 pub mod protocol;
 mod publisher;
 mod respond;

@@ -247,4 +247,97 @@ mod tests {
         );
         assert_eq!(attribution(b"aaaa"), (None, None));
     }
+
+    /// What the rules say `input` frames into (the model the decoder is checked against).
+    fn model(max: usize, input: &[u8]) -> Vec<Line> {
+        let mut segments: Vec<&[u8]> = input.split(|b| *b == b'\n').collect();
+        if segments.last().is_some_and(|s| s.is_empty()) {
+            segments.pop();
+        }
+        segments
+            .into_iter()
+            .map(|seg| {
+                if seg.len() > max {
+                    Line::TooLong {
+                        bytes: seg.len(),
+                        head: Vec::new(),
+                    }
+                } else {
+                    BoundedLines::text(seg)
+                }
+            })
+            .collect()
+    }
+
+    /// Heads are compared by prefix only: they are the first bytes of the skipped line.
+    fn without_heads(lines: Vec<Line>) -> Vec<Line> {
+        lines
+            .into_iter()
+            .map(|l| match l {
+                Line::TooLong { bytes, .. } => Line::TooLong {
+                    bytes,
+                    head: Vec::new(),
+                },
+                text => text,
+            })
+            .collect()
+    }
+
+    fn bytes_with_newlines() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop_oneof![
+                3 => any::<u8>(),
+                1 => Just(b'\n'),
+                1 => Just(b'\r'),
+                1 => Just(b'a'),
+            ],
+            0..400,
+        )
+    }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Arbitrary bytes, any bound, any chunking: no panic, the buffer stays bounded (checked
+        /// in `frame`), and the lines are exactly the model's.
+        #[test]
+        fn arbitrary_bytes_frame_like_the_model(
+            input in bytes_with_newlines(),
+            max in 1usize..64,
+            chunk in 1usize..100,
+        ) {
+            let framed = frame(max, &input, chunk);
+            for line in &framed {
+                if let Line::TooLong { head, .. } = line {
+                    prop_assert!(!head.is_empty() && head.len() <= HEAD_BYTES);
+                }
+            }
+            prop_assert_eq!(without_heads(framed), model(max, &input));
+            let _ = attribution(&input);
+        }
+
+        /// Valid JSON-RPC messages written one per line (as app-server writes them) come back
+        /// equal, whatever the chunking.
+        #[test]
+        fn json_lines_round_trip(
+            messages in prop::collection::vec(crate::proptests::json(), 0..8),
+            chunk in 1usize..512,
+        ) {
+            let mut input = Vec::new();
+            for m in &messages {
+                input.extend_from_slice(serde_json::to_string(m).unwrap().as_bytes());
+                input.push(b'\n');
+            }
+            let back: Vec<serde_json::Value> = frame(DEFAULT_MAX_LINE_BYTES, &input, chunk)
+                .into_iter()
+                .map(|l| match l {
+                    Line::Text { text, lossy: false } => serde_json::from_str(&text).unwrap(),
+                    other => panic!("{other:?}"),
+                })
+                .collect();
+            prop_assert_eq!(back, messages);
+        }
+    }
 }

@@ -474,3 +474,62 @@ fn route(pending: &Pending, mut msg: Value) -> Option<Incoming> {
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_leading_id_is_read_from_compact_json() {
+        assert_eq!(leading_id(br#"{"id":7,"result":{"#), Some(7));
+        assert_eq!(
+            leading_id(br#"{"jsonrpc":"2.0","id":12,"method":"x""#),
+            Some(12)
+        );
+        assert_eq!(leading_id(br#"{"method":"x","id":3"#), None);
+        assert_eq!(leading_id(b"aaaa"), None);
+    }
+
+    #[tokio::test]
+    async fn a_skipped_answer_fails_its_call_at_once() {
+        let pending: Pending = Arc::default();
+        let (tx, rx) = oneshot::channel();
+        pending.lock().unwrap().insert(4, tx);
+        answer_skipped(
+            &std::sync::Weak::new(),
+            &pending,
+            br#"{"id":4,"result":{"thread":"#,
+            16,
+        )
+        .await;
+        match rx.await.unwrap() {
+            Err(RpcError::Io(message)) => assert!(message.contains("16-byte"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// Any JSON the runtime writes is routed without a panic, and an answer completes
+        /// exactly the call it names.
+        #[test]
+        fn routing_arbitrary_json_never_panics(msg in crate::proptests::json(), id in 0i64..4) {
+            let pending: Pending = Arc::default();
+            let (tx, mut rx) = oneshot::channel();
+            pending.lock().unwrap().insert(id, tx);
+            let answer_to_id = msg.get("method").and_then(Value::as_str).is_none()
+                && msg.get("id").and_then(Value::as_i64) == Some(id);
+            let _ = route(&pending, msg);
+            prop_assert_eq!(rx.try_recv().is_ok(), answer_to_id);
+        }
+
+        #[test]
+        fn leading_id_never_panics(head in prop::collection::vec(any::<u8>(), 0..80)) {
+            let _ = leading_id(&head);
+            let _ = lines::attribution(&head);
+        }
+    }
+}
