@@ -85,9 +85,9 @@ fn check_paths(method: &str, params: &mut Value) -> Result<(), BusError> {
     Ok(())
 }
 
-/// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server 0.169.0
-/// instead answers -32600 "Invalid request: unknown variant `<method>`, expected one of ..."
-/// because the method name fails to parse into its request enum. Both mean the same.
+/// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server (0.169.0
+/// and 0.171.0) instead answers -32600 "Invalid request: unknown variant `<method>`, expected
+/// one of ..." because the method name fails to parse into its request enum. Both mean the same.
 fn operator_error(e: RpcError) -> BusError {
     match &e {
         RpcError::Server { method, .. } if e.is_method_not_found() => BusError::new(
