@@ -87,8 +87,8 @@ pub enum RpcError {
 }
 
 impl RpcError {
-    /// The runtime does not know the method: JSON-RPC -32601, or — what codex 0.169.0 actually
-    /// answers — -32600 "Invalid request: unknown variant `<method>`".
+    /// The runtime does not know the method: JSON-RPC -32601, or — what codex (0.169.0 and
+    /// 0.171.0) actually answers — -32600 "Invalid request: unknown variant `<method>`".
     pub fn is_method_not_found(&self) -> bool {
         match self {
             RpcError::Server { code: -32601, .. } => true,
@@ -394,31 +394,61 @@ async fn answer_skipped(
     head: &[u8],
     limit: usize,
 ) {
-    let Some(id) = leading_id(head) else { return };
-    let (_, method) = lines::attribution(head);
     let message = format!("the message exceeded the bridge's {limit}-byte line limit");
-    if method.is_some() {
-        if let Some(server) = server.upgrade()
-            && let Err(e) = server.respond(json!(id), Err((-32603, message))).await
-        {
-            tracing::warn!(error = %e, "could not refuse a skipped server request");
+    match skipped_kind(head) {
+        Some(Skipped::Request(id)) => {
+            if let Some(server) = server.upgrade()
+                && let Err(e) = server.respond(id, Err((-32603, message))).await
+            {
+                tracing::warn!(error = %e, "could not refuse a skipped server request");
+            }
         }
-    } else if let Some(waiter) = pending.lock().ok().and_then(|mut p| p.remove(&id)) {
-        let _ = waiter.send(Err(RpcError::Io(message)));
+        Some(Skipped::Response(id)) => {
+            if let Some(waiter) = pending.lock().ok().and_then(|mut p| p.remove(&id)) {
+                let _ = waiter.send(Err(RpcError::Io(message)));
+            }
+        }
+        None => {}
     }
 }
 
-/// The integer `id` a JSON-RPC message starts with (`{"id":7,...`, optionally after
-/// `"jsonrpc":"2.0",`): codex writes compact JSON with the id first.
-fn leading_id(head: &[u8]) -> Option<i64> {
-    let head = std::str::from_utf8(&head[..head.len().min(64)]).ok()?;
+/// What a skipped line was, when its first bytes tell.
+#[derive(Debug, PartialEq)]
+enum Skipped {
+    /// `{"id":N,"result"...` (or `"error"`): the answer to our call `N`.
+    Response(i64),
+    /// `{"method":"...","id":N,...`: a server→client request (codex writes the method first).
+    Request(Value),
+}
+
+/// Reads the start of compact JSON as codex writes it (no `"jsonrpc"` field, no spaces).
+fn skipped_kind(head: &[u8]) -> Option<Skipped> {
+    let head = std::str::from_utf8(&head[..head.len().min(512)])
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        .ok()?;
     let rest = head.strip_prefix('{')?;
-    let rest = rest.strip_prefix(r#""jsonrpc":"2.0","#).unwrap_or(rest);
-    let digits = rest.strip_prefix(r#""id":"#)?;
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit() && c != '-')
-        .unwrap_or(digits.len());
-    digits[..end].parse().ok()
+    if let Some(rest) = rest.strip_prefix(r#""id":"#) {
+        let (id, rest) = leading_integer(rest)?;
+        return (rest.starts_with(r#","result""#) || rest.starts_with(r#","error""#))
+            .then_some(Skipped::Response(id));
+    }
+    let rest = rest.strip_prefix(r#""method":""#)?;
+    let after_method = &rest[rest.find('"')? + 1..];
+    let id = after_method.strip_prefix(r#","id":"#)?;
+    if let Some(quoted) = id.strip_prefix('"') {
+        let end = quoted.find('"')?;
+        return Some(Skipped::Request(Value::String(quoted[..end].to_owned())));
+    }
+    let (id, _) = leading_integer(id)?;
+    Some(Skipped::Request(Value::from(id)))
+}
+
+fn leading_integer(s: &str) -> Option<(i64, &str)> {
+    let end = s
+        .char_indices()
+        .find(|(i, c)| !(c.is_ascii_digit() || (*i == 0 && *c == '-')))
+        .map_or(s.len(), |(i, _)| i);
+    Some((s[..end].parse().ok()?, &s[end..]))
 }
 
 /// Sorts one message into a response (completes a pending call), a request or a notification.
@@ -482,14 +512,30 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn a_leading_id_is_read_from_compact_json() {
-        assert_eq!(leading_id(br#"{"id":7,"result":{"#), Some(7));
+    fn a_skipped_line_is_told_apart_by_its_first_bytes() {
         assert_eq!(
-            leading_id(br#"{"jsonrpc":"2.0","id":12,"method":"x""#),
-            Some(12)
+            skipped_kind(br#"{"id":7,"result":{"thread""#),
+            Some(Skipped::Response(7))
         );
-        assert_eq!(leading_id(br#"{"method":"x","id":3"#), None);
-        assert_eq!(leading_id(b"aaaa"), None);
+        assert_eq!(
+            skipped_kind(br#"{"id":7,"error":{"#),
+            Some(Skipped::Response(7))
+        );
+        assert_eq!(
+            skipped_kind(br#"{"method":"item/tool/call","id":3,"params":{"#),
+            Some(Skipped::Request(json!(3)))
+        );
+        assert_eq!(
+            skipped_kind(br#"{"method":"x","id":"r1","params":{"#),
+            Some(Skipped::Request(json!("r1")))
+        );
+        // A notification, or anything else, is neither.
+        assert_eq!(
+            skipped_kind(br#"{"method":"item/completed","params":{"#),
+            None
+        );
+        assert_eq!(skipped_kind(br#"{"id":7,"#), None);
+        assert_eq!(skipped_kind(b"aaaa"), None);
     }
 
     #[tokio::test]
@@ -527,8 +573,8 @@ mod tests {
         }
 
         #[test]
-        fn leading_id_never_panics(head in prop::collection::vec(any::<u8>(), 0..80)) {
-            let _ = leading_id(&head);
+        fn reading_a_skipped_head_never_panics(head in prop::collection::vec(any::<u8>(), 0..80)) {
+            let _ = skipped_kind(&head);
             let _ = lines::attribution(&head);
         }
     }
