@@ -20,15 +20,19 @@ const HUGE: usize = 64 * 1024 * 1024;
 /// 20 MiB of stderr: over the bound too.
 const HUGE_STDERR: usize = 20 * 1024 * 1024;
 
-/// A codex "binary" that first writes one over-long line to stdout and one to stderr, then
+/// A codex "binary" that first writes one over-long line to stdout and one to stderr, then a
+/// notification with a byte that is not UTF-8 and an escaped NUL in a key and a value, then
 /// `exec`s the real `codex` with the same arguments.
 fn noisy_codex(dir: &std::path::Path) -> std::path::PathBuf {
     let real = cm_test_support::codex_bin().expect("codex binary: run scripts/install-deps.sh");
     let path = dir.join("noisy-codex");
+    let lossy =
+        r#"printf '{"method":"cm/lossy","params":{"text":"a\377b","k\\u0000":"c\\u0000d"}}\n'"#;
     let script = format!(
         "#!/bin/sh\n\
          head -c {HUGE} /dev/zero | tr '\\0' a; echo\n\
          head -c {HUGE_STDERR} /dev/zero | tr '\\0' b >&2; echo >&2\n\
+         {lossy}\n\
          exec '{}' \"$@\"\n",
         real.display()
     );
@@ -119,6 +123,53 @@ async fn an_over_long_runtime_line_is_skipped_recorded_and_the_bridge_reads_on()
     );
     let status = runtime_status(&stack).await;
     assert_eq!(status["restarts"], 0, "{status}");
+
+    // The line with a byte that is not UTF-8 was decoded lossily, not dropped, and its NULs
+    // (escaped in the JSON) were replaced like any other.
+    let lossy = runtime_events(&stack, "runtime.notification", |e| {
+        matches!(&e.body, EventBody::RuntimeNotification { method, .. } if method == "cm/lossy")
+    })
+    .await;
+    match &lossy.body {
+        EventBody::RuntimeNotification { params, .. } => {
+            assert_eq!(
+                params,
+                &json!({ "text": "a\u{FFFD}b", "k\u{FFFD}": "c\u{FFFD}d" })
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The first runtime-scoped event of `bridge-1` of `kind` that `matches`, from `CM_EVENTS`.
+async fn runtime_events(stack: &TestStack, kind: &str, matches: impl Fn(&Event) -> bool) -> Event {
+    use async_nats::jetstream::consumer::pull::OrderedConfig;
+    let bus = stack.bus().await.unwrap();
+    let stream = bus
+        .jetstream()
+        .get_stream(subjects::EVENTS_STREAM)
+        .await
+        .unwrap();
+    let consumer = stream
+        .create_consumer(OrderedConfig {
+            filter_subject: subjects::event(Scope::Runtime, "bridge-1", kind),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut msgs = consumer.messages().await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, msgs.next())
+            .await
+            .unwrap_or_else(|_| panic!("no matching {kind} event"))
+            .unwrap()
+            .unwrap();
+        let event: Event = serde_json::from_slice(&msg.payload).unwrap();
+        if matches(&event) {
+            return event;
+        }
+    }
 }
 
 /// The bridge's status as `GET /api/ready` reports it.
