@@ -3,12 +3,12 @@
 #   apt:  nats-server, postgresql, bubblewrap (codex's sandbox), docker-compose (offline
 #         validation of docker-compose.yml), libssl-dev + pkg-config (the CLI's https client
 #         links the system OpenSSL), nodejs + npm, chromium (the browser tests)
-#   npm:  @openai/codex@0.169.0 into the project-local prefix .tools/codex
+#   npm:  @openai/codex@0.171.0 into the project-local prefix .tools/codex
 # Idempotent: it installs only what is missing, so a second run takes about a second.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CODEX_VERSION="0.169.0"
+CODEX_VERSION="0.171.0"
 
 need_apt=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)

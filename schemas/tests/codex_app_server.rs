@@ -1,9 +1,11 @@
 //! Fails when the committed `codex app-server` protocol schema (`schemas/codex-app-server/`)
 //! differs from what the installed runtime generates, so a runtime upgrade is a reviewed diff.
 //!
-//! The binary is `$CODEX_BIN`, else the project-local install under `.tools/`. Without one the
-//! test prints `SKIPPED` and passes (CI installs the pinned version, so it runs there). Files are
-//! compared as parsed JSON by relative path, so neither directory order nor formatting matters.
+//! The binary is `$CODEX_BIN`, else the project-local install under `.tools/`. The test fails —
+//! it never skips — when there is no binary, or when the binary's `--version` is not the pinned
+//! one (`CODEX_VERSION` in `scripts/install-deps.sh`, the one place the pin is set; the other pins
+//! are checked against it below). Files are compared as parsed JSON by relative path, so neither
+//! directory order nor formatting matters.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,13 +26,28 @@ enum Content {
 fn committed_codex_app_server_schema_matches_the_installed_runtime() {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let root = manifest.parent().unwrap_or(&manifest).to_path_buf();
+    let pinned = pinned_version(&root);
     let Some(bin) = codex_bin(&root) else {
-        println!(
-            "SKIPPED: no codex binary (set CODEX_BIN or run scripts/install-deps.sh); \
-             schemas/codex-app-server/ not checked"
+        panic!(
+            "no codex binary: run scripts/install-deps.sh (installs @openai/codex@{pinned} into \
+             .tools/codex) or set CODEX_BIN to the pinned runtime; schemas/codex-app-server/ \
+             cannot be checked without it"
         );
-        return;
     };
+    assert!(
+        bin.is_file(),
+        "no codex binary at {} (CODEX_BIN): run scripts/install-deps.sh or point CODEX_BIN at \
+         the pinned runtime {pinned}",
+        bin.display()
+    );
+    let version = codex_version(&bin);
+    assert_eq!(
+        version,
+        format!("codex-cli {pinned}"),
+        "{} is not the pinned runtime {pinned} (scripts/install-deps.sh CODEX_VERSION); \
+         run scripts/install-deps.sh or point CODEX_BIN at the pinned binary",
+        bin.display()
+    );
     let committed_dir = manifest.join("codex-app-server");
     let tmp = TempDir::new();
     let generated_dir = tmp.0.join("out");
@@ -69,10 +86,49 @@ fn committed_codex_app_server_schema_matches_the_installed_runtime() {
          find schemas/codex-app-server -name '*.json' -delete && \
          {bin} app-server generate-json-schema --out schemas/codex-app-server\n",
         bin = bin.display(),
-        version = codex_version(&bin),
         n = differing.len(),
         list = differing.join("\n  "),
     );
+}
+
+/// Every other place that names the runtime version agrees with `scripts/install-deps.sh`.
+#[test]
+fn every_pin_of_the_runtime_names_the_same_version() {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = manifest.parent().unwrap_or(&manifest).to_path_buf();
+    let pinned = pinned_version(&root);
+    let pins = [
+        ("deploy/Dockerfile", format!("ARG CODEX_VERSION={pinned}")),
+        (
+            "schemas/codex-app-server/README.md",
+            format!("`@openai/codex` {pinned}"),
+        ),
+        (
+            "docs/runtime-operator.md",
+            format!("`@openai/codex` **{pinned}**"),
+        ),
+        ("README.md", format!("@openai/codex@{pinned}")),
+    ];
+    for (file, expected) in pins {
+        let text = std::fs::read_to_string(root.join(file))
+            .unwrap_or_else(|e| panic!("reading {file}: {e}"));
+        assert!(
+            text.contains(&expected),
+            "{file} does not pin the runtime as scripts/install-deps.sh does (expected {expected:?})"
+        );
+    }
+}
+
+/// `CODEX_VERSION="x.y.z"` of `scripts/install-deps.sh`.
+fn pinned_version(root: &Path) -> String {
+    let script = root.join("scripts/install-deps.sh");
+    let text = std::fs::read_to_string(&script)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", script.display()));
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("CODEX_VERSION="))
+        .map(|v| v.trim_matches('"').to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| panic!("no CODEX_VERSION= line in {}", script.display()))
 }
 
 fn codex_bin(root: &Path) -> Option<PathBuf> {

@@ -1,7 +1,8 @@
 //! The Responses-API streaming wire format: event shapes and SSE framing.
 //!
 //! Every event goes out as `event: <type>\ndata: <json>\n\n` and carries a `sequence_number`.
-//! The shapes are those codex 0.169.0 accepts (checked against its `process_sse`): codex reads
+//! The shapes are those codex accepts (checked against 0.169.0's `process_sse`; the crate's codex
+//! tests pass unchanged against the pinned 0.171.0): codex reads
 //! `response.created`, `response.output_item.added|done` (the item must parse as one of its
 //! `ResponseItem`s), `response.output_text.delta` (`delta`),
 //! `response.reasoning_summary_part.added` and `response.reasoning_summary_text.delta` (both

@@ -9,6 +9,7 @@ use cm_schemas::{BusError, ErrorCode, queue::Empty};
 use serde_json::{Value, json};
 
 use crate::appserver::RpcError;
+use crate::paths::{self, Must};
 use crate::supervisor::{Instance, Runtime};
 
 /// How long a command waits for a (re)starting runtime before answering `unavailable`.
@@ -21,10 +22,11 @@ pub(crate) async fn instance(rt: &Runtime) -> Result<Arc<Instance>, BusError> {
 }
 
 pub async fn thread_start(rt: Arc<Runtime>, req: ThreadStart) -> Result<ThreadStarted, BusError> {
+    let cwd = match &req.cwd {
+        Some(cwd) => paths::checked("cwd", cwd, Must::BeADirectory)?,
+        None => rt.cfg.default_cwd.to_string_lossy().into_owned(),
+    };
     let inst = instance(&rt).await?;
-    let cwd = req
-        .cwd
-        .unwrap_or_else(|| rt.cfg.default_cwd.to_string_lossy().into_owned());
     let mut params = json!({ "cwd": cwd });
     if let Some(model) = &req.model {
         params["model"] = json!(model);
@@ -73,6 +75,11 @@ pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted,
             "message text must not be empty",
         ));
     }
+    let mut params = json!({
+        "threadId": req.thread_id,
+        "input": [{ "type": "text", "text": req.text, "text_elements": [] }],
+    });
+    apply_overrides(&mut params, &req.overrides)?;
     let inst = instance(&rt).await?;
     // A thread not loaded in this process (after a respawn or a bridge restart) is resumed first.
     if !inst.is_loaded(&req.thread_id) {
@@ -86,11 +93,6 @@ pub async fn turn_start(rt: Arc<Runtime>, req: TurnStart) -> Result<TurnStarted,
             .map_err(rpc_error)?;
         inst.mark_loaded(&req.thread_id);
     }
-    let mut params = json!({
-        "threadId": req.thread_id,
-        "input": [{ "type": "text", "text": req.text, "text_elements": [] }],
-    });
-    apply_overrides(&mut params, &req.overrides)?;
     let result = inst
         .server
         .call("turn/start", params, rt.cfg.call_timeout)
@@ -153,7 +155,7 @@ fn apply_overrides(params: &mut Value, o: &TurnOverrides) -> Result<(), BusError
         params["approvalPolicy"] = json!(policy);
     }
     if let Some(cwd) = &o.cwd {
-        params["cwd"] = json!(cwd);
+        params["cwd"] = json!(paths::checked("cwd", cwd, Must::BeADirectory)?);
     }
     let network = o.network_access.unwrap_or(false);
     match o.sandbox.as_deref() {

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::appserver::SpawnConfig;
+use crate::appserver::{DEFAULT_MAX_LINE_BYTES, SpawnConfig};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -23,6 +23,9 @@ pub struct Config {
     /// Methods callable through `cm.v1.runtime.call` beyond `OPERATOR_METHODS` (tests use it to
     /// reach a method the runtime lacks).
     pub extra_operator_methods: Vec<String>,
+    /// The longest line accepted from the runtime's stdout or stderr; a longer one is skipped
+    /// with a `runtime.error` event and the bridge reads on (`docs/runtime-events.md`).
+    pub max_line_bytes: usize,
 }
 
 impl Config {
@@ -37,6 +40,7 @@ impl Config {
             approval_policy: None,
             sandbox: None,
             extra_operator_methods: Vec::new(),
+            max_line_bytes: DEFAULT_MAX_LINE_BYTES,
         }
     }
 }

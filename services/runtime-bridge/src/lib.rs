@@ -9,6 +9,9 @@ mod config;
 mod inflight;
 mod normalize;
 mod operator;
+mod paths;
+#[cfg(test)]
+mod proptests;
 pub mod protocol;
 mod publisher;
 mod respond;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Parser;
-use cm_runtime_bridge::appserver::SpawnConfig;
+use cm_runtime_bridge::appserver::{DEFAULT_MAX_LINE_BYTES, SpawnConfig};
 
 #[derive(Parser)]
 #[command(
@@ -34,6 +34,12 @@ struct Args {
     /// Sandbox mode for new threads (read-only, workspace-write, danger-full-access).
     #[arg(long, env = "CM_SANDBOX")]
     sandbox: Option<String>,
+    /// The longest line accepted from app-server's stdout/stderr; longer ones are skipped and
+    /// recorded as `runtime.error` events. At least 1 MiB: below that, ordinary messages (a
+    /// thread's answer with its items, a command's output) would be skipped.
+    #[arg(long, env = "CM_MAX_LINE_BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024 * 1024..))]
+    max_line_bytes: u64,
 }
 
 #[tokio::main]
@@ -65,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
     cfg.bridge_id = args.bridge_id;
     cfg.approval_policy = args.approval_policy;
     cfg.sandbox = args.sandbox;
+    cfg.max_line_bytes = usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX);
     let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-runtime-bridge").await?;
     cm_runtime_bridge::run(cfg, bus, cm_bus::cancel_on_signal()).await
 }

@@ -1,16 +1,27 @@
 //! Turning app-server notifications into bus events. The mapping table lives in
 //! `docs/runtime-events.md`; keep the two in step.
+//!
+//! Every string of an event (body and raw, object keys included) is free of U+0000: Postgres
+//! cannot store it, so the normalizer replaces it with U+FFFD before anything is published, and
+//! the live stream and the stored snapshot carry the same text (`cm_schemas::text::scrub_nul`).
 
 use cm_schemas::event::{DeltaStream, TurnStatus};
+use cm_schemas::text::{scrub_nul, scrub_nul_str};
 use cm_schemas::{Event, EventBody, Scope};
 use serde_json::Value;
 
 /// Normalizes one notification. Notifications that name no thread are runtime-scoped and carry
-/// the bridge id; everything keeps its raw payload.
+/// the bridge id; everything keeps its raw payload. U+0000 anywhere in `method` or `params`
+/// becomes U+FFFD.
 pub fn normalize(bridge_id: &str, method: &str, params: &Value) -> Event {
-    let thread_id = str_at(params, &["threadId"]);
-    let turn_id = str_at(params, &["turnId"]);
-    let body = body_for(method, params, turn_id.clone());
+    let mut method = method.to_owned();
+    let mut params = params.clone();
+    if scrub_nul_str(&mut method) | scrub_nul(&mut params) {
+        tracing::debug!(rpc.method = %method, "U+0000 in a notification replaced with U+FFFD");
+    }
+    let thread_id = str_at(&params, &["threadId"]);
+    let turn_id = str_at(&params, &["turnId"]);
+    let body = body_for(&method, &params, turn_id.clone());
     let raw = serde_json::json!({ "method": method, "params": params });
     match thread_id {
         Some(thread) => Event::new(Scope::Session, thread, body),
@@ -147,6 +158,7 @@ fn str_at(v: &Value, path: &[&str]) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -201,6 +213,24 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn nul_becomes_the_replacement_character_in_body_and_raw() {
+        let params = json!({"threadId": "th", "turnId": "tu", "item": {"id": "c1", "type": "commandExecution",
+            "aggregatedOutput": "a\u{0}b", "k\u{0}ey": ["\u{0}"]}});
+        let ev = normalize("b1", "item/completed", &params);
+        let text = serde_json::to_string(&ev).unwrap();
+        assert!(!text.contains("\\u0000"), "{text}");
+        match &ev.body {
+            EventBody::ItemCompleted { item, .. } => {
+                assert_eq!(item["aggregatedOutput"], "a\u{FFFD}b");
+                assert_eq!(item["k\u{FFFD}ey"][0], "\u{FFFD}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let raw = ev.raw.unwrap();
+        assert_eq!(raw["params"]["item"]["aggregatedOutput"], "a\u{FFFD}b");
     }
 
     #[test]

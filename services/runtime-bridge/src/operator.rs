@@ -14,7 +14,19 @@ use serde_json::{Value, json};
 
 use crate::appserver::RpcError;
 use crate::commands::{instance, rpc_error};
+use crate::paths::{self, Must};
 use crate::supervisor::Runtime;
+
+/// The params of operator methods that name paths on the runtime's machine (a string, or a list
+/// of strings when the name ends in `[]`), checked by [`paths::checked`] before the call.
+const PATH_PARAMS: &[(&str, &str, Must)] = &[
+    ("command/exec", "cwd", Must::BeADirectory),
+    ("config/read", "cwd", Must::BeValid),
+    ("config/value/write", "filePath", Must::BeValid),
+    ("config/batchWrite", "filePath", Must::BeValid),
+    ("skills/list", "cwds[]", Must::BeValid),
+    ("feedback/upload", "extraLogFiles[]", Must::BeValid),
+];
 
 /// Forwards one allowed operator method with the bridge's call time-out.
 #[tracing::instrument(skip_all, fields(rpc.method = %req.method))]
@@ -31,12 +43,13 @@ pub async fn call(rt: Arc<Runtime>, req: RuntimeCall) -> Result<RuntimeCallResul
             ),
         ));
     }
-    let inst = instance(&rt).await?;
     // Every params-taking method of the protocol accepts `{}`, none accepts a missing `params`.
-    let params = match req.params {
+    let mut params = match req.params {
         Value::Null => json!({}),
         params => params,
     };
+    check_paths(&req.method, &mut params)?;
+    let inst = instance(&rt).await?;
     let result = inst
         .server
         .call(&req.method, params, rt.cfg.call_timeout)
@@ -45,9 +58,36 @@ pub async fn call(rt: Arc<Runtime>, req: RuntimeCall) -> Result<RuntimeCallResul
     Ok(RuntimeCallResult { result })
 }
 
-/// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server 0.169.0
-/// instead answers -32600 "Invalid request: unknown variant `<method>`, expected one of ..."
-/// because the method name fails to parse into its request enum. Both mean the same.
+/// Checks (and normalizes in place) the path params of `method`; other params are left to the
+/// runtime. A param of the wrong JSON type is left to the runtime too (it answers `validation`).
+fn check_paths(method: &str, params: &mut Value) -> Result<(), BusError> {
+    for (m, name, must) in PATH_PARAMS {
+        if *m != method {
+            continue;
+        }
+        let (key, list) = match name.strip_suffix("[]") {
+            Some(key) => (key, true),
+            None => (*name, false),
+        };
+        let field = format!("params.{key}");
+        match params.get_mut(key) {
+            Some(Value::String(path)) if !list => *path = paths::checked(&field, path, *must)?,
+            Some(Value::Array(items)) if list => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    if let Value::String(path) = item {
+                        *path = paths::checked(&format!("{field}[{i}]"), path, *must)?;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Whether the runtime said it has no such method. JSON-RPC says -32601; app-server (0.169.0
+/// and 0.171.0) instead answers -32600 "Invalid request: unknown variant `<method>`, expected
+/// one of ..." because the method name fails to parse into its request enum. Both mean the same.
 fn operator_error(e: RpcError) -> BusError {
     match &e {
         RpcError::Server { method, .. } if e.is_method_not_found() => BusError::new(
@@ -68,6 +108,7 @@ fn operator_error(e: RpcError) -> BusError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -77,6 +118,35 @@ mod tests {
             code,
             message: message.to_owned(),
             data: None,
+        }
+    }
+
+    #[test]
+    fn path_params_are_checked_and_normalized() {
+        let mut ok = json!({"command": ["ls"], "cwd": "/"});
+        check_paths("command/exec", &mut ok).unwrap();
+        let mut dotted = json!({"cwds": ["/a/./b", "/c"]});
+        check_paths("skills/list", &mut dotted).unwrap();
+        assert_eq!(dotted, json!({"cwds": ["/a/b", "/c"]}));
+
+        let mut escape = json!({"filePath": "/etc/../root/.codex/config.toml"});
+        let err = check_paths("config/value/write", &mut escape).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.details["field"], "params.filePath");
+        let mut relative = json!({"extraLogFiles": ["/ok", "rel.log"]});
+        let err = check_paths("feedback/upload", &mut relative).unwrap_err();
+        assert_eq!(err.details["field"], "params.extraLogFiles[1]");
+        let mut missing = json!({"cwd": "/no/such/dir/cm-test"});
+        assert!(check_paths("command/exec", &mut missing).is_err());
+        // Other methods' params are not paths.
+        let mut other = json!({"cwd": "relative"});
+        check_paths("model/list", &mut other).unwrap();
+    }
+
+    #[test]
+    fn every_path_param_belongs_to_an_operator_method() {
+        for (method, _, _) in PATH_PARAMS {
+            assert!(OPERATOR_METHODS.contains(method), "{method}");
         }
     }
 

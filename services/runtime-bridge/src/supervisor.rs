@@ -65,6 +65,8 @@ pub struct Runtime {
     /// events reach the bus in the order the runtime could observe them.
     pub order: tokio::sync::Mutex<()>,
     events: mpsc::Sender<Event>,
+    /// `cm_runtime_bridge_lines_skipped`: runtime lines over `max_line_bytes`, by stream.
+    lines_skipped: opentelemetry::metrics::Counter<u64>,
 }
 
 impl Runtime {
@@ -78,6 +80,10 @@ impl Runtime {
             inflight,
             order: tokio::sync::Mutex::new(()),
             events,
+            lines_skipped: cm_telemetry::meter("cm-runtime-bridge")
+                .u64_counter("cm_runtime_bridge_lines_skipped")
+                .with_description("Lines from codex app-server over the length limit, skipped")
+                .build(),
         })
     }
 
@@ -160,7 +166,7 @@ impl Runtime {
 
     /// One process lifetime: spawn, initialize, pump until it exits or we shut down.
     async fn run_once(&self, shutdown: &CancellationToken) -> Result<(), String> {
-        let (server, mut incoming) = AppServer::spawn(&self.cfg.spawn)
+        let (server, mut incoming) = AppServer::spawn(&self.cfg.spawn, self.cfg.max_line_bytes)
             .map_err(|e| format!("spawn {:?}: {e}", self.cfg.spawn.bin))?;
         let pid = server.pid();
         tracing::info!(?pid, "app-server spawned");
@@ -198,6 +204,7 @@ impl Runtime {
                     match msg {
                         Some(Incoming::Notification { method, params }) => self.on_notification(&instance, &method, &params).await,
                         Some(Incoming::Request { id, method, params }) => self.on_server_request(&instance, id, &method, params).await,
+                        Some(skipped @ Incoming::LineSkipped { .. }) => self.on_line_skipped(skipped).await,
                         Some(Incoming::Exited(status)) => break status,
                         None => break None,
                     }
@@ -263,6 +270,46 @@ impl Runtime {
         if method == "serverRequest/resolved" {
             self.settled_by_runtime(instance, params).await;
         }
+        self.emit(event).await;
+    }
+
+    /// A line over the length limit was skipped (and logged by the reader): count it and record
+    /// it as a `runtime.error` on the session its first bytes name, else on the runtime.
+    async fn on_line_skipped(&self, skipped: Incoming) {
+        let Incoming::LineSkipped {
+            stream,
+            bytes,
+            limit,
+            thread_id,
+            method,
+        } = skipped
+        else {
+            return;
+        };
+        self.lines_skipped.add(
+            1,
+            &[opentelemetry::KeyValue::new("stream", stream.as_str())],
+        );
+        let body = EventBody::RuntimeError {
+            turn_id: None,
+            message: format!(
+                "codex app-server wrote a {bytes}-byte line to {}, over the bridge's \
+                 {limit}-byte limit; the line was skipped",
+                stream.as_str()
+            ),
+            will_retry: false,
+            error: json!({
+                "code": "line_too_long",
+                "stream": stream.as_str(),
+                "bytes": bytes,
+                "limit": limit,
+                "method": method,
+            }),
+        };
+        let event = match thread_id {
+            Some(thread) => Event::new(Scope::Session, thread, body),
+            None => Event::new(Scope::Runtime, &self.cfg.bridge_id, body),
+        };
         self.emit(event).await;
     }
 
@@ -336,8 +383,13 @@ impl Runtime {
         instance: &Arc<Instance>,
         id: Value,
         method: &str,
-        params: Value,
+        mut params: Value,
     ) {
+        // Like every notification (`normalize`): no U+0000 reaches the bus or Postgres.
+        let mut method = method.to_owned();
+        cm_schemas::text::scrub_nul_str(&mut method);
+        let method = method.as_str();
+        cm_schemas::text::scrub_nul(&mut params);
         let thread = params
             .get("threadId")
             .or_else(|| params.get("conversationId"))

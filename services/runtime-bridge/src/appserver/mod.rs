@@ -4,7 +4,10 @@
 //! one JSON message per line, an atomic request id with a map of pending oneshots, and a time-out
 //! on every call. Messages the server initiates (notifications and server→client requests)
 //! arrive on the [`Incoming`] channel, followed by [`Incoming::Exited`] when the process ends.
+//! Lines are framed by [`lines::BoundedLines`]: bounded in length, decoded lossily.
 
+mod lines;
 mod process;
 
-pub use process::{AppServer, Incoming, RpcError, SpawnConfig};
+pub use lines::DEFAULT_MAX_LINE_BYTES;
+pub use process::{AppServer, Incoming, RpcError, SpawnConfig, Stream};

@@ -396,7 +396,7 @@ async fn compact_resume_review_and_clean_terminals() {
         .collect();
     assert!(running.is_empty(), "{running:?}");
 
-    // codex 0.169.0 implements `thread/backgroundTerminals/clean`; a runtime without it
+    // codex (0.169.0, 0.171.0) implements `thread/backgroundTerminals/clean`; a runtime without it
     // answers 501 not_supported through the same route.
     let (status, clean) = api
         .post_raw(&format!("{path}/terminals/clean"), &json!({}))

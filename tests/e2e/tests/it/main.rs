@@ -17,6 +17,7 @@ mod poison;
 mod projects;
 mod resume;
 mod resume_restart;
+mod robustness;
 mod runtime_script;
 mod streams;
 mod system;
