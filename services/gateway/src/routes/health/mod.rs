@@ -137,7 +137,7 @@ fn readiness_example() -> Value {
             "nats": ok, "postgres": ok, "queue": ok,
             "runtime": { "ready": true, "error": null, "status": {
                 "bridgeId": "bridge-1", "initialized": true, "pid": 4242, "restarts": 0,
-                "lastExit": null, "userAgent": "codex_cli_rs/0.169.0",
+                "lastExit": null, "userAgent": "codex_cli_rs/0.171.0",
                 "capabilities": ["model/list", "account/read"] } },
             "events": { "ready": true, "error": null, "status": {
                 "healthy": true, "applied": 1520, "lastAppliedSeq": 1520,
