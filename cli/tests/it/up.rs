@@ -178,6 +178,37 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
         .await
         .unwrap();
     }
+    // kill -9 of the bridge leaves no app-server behind (stdin EOF, and the parent-death signal
+    // for one too busy to read it); `up`
+    // restarts the bridge, which starts a new one.
+    let tree = descendants(up.pid());
+    let bridge = tree
+        .iter()
+        .find(|(_, n)| n.starts_with("cm-runtime-brid")) // comm is cut to 15 bytes
+        .map(|(p, _)| *p);
+    let codex: Vec<u32> = tree
+        .iter()
+        .filter(|(_, n)| n == "codex")
+        .map(|(p, _)| *p)
+        .collect();
+    assert!(!codex.is_empty(), "no codex among {tree:?}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(bridge.expect("a bridge under up") as i32),
+        Signal::SIGKILL,
+    )
+    .unwrap();
+    for pid in codex {
+        cm_test_support::wait_for(
+            "the old app-server to be gone",
+            Duration::from_secs(10),
+            || async move {
+                anyhow::ensure!(!pid_exists(pid), "app-server {pid} outlived its bridge");
+                Ok(())
+            },
+        )
+        .await
+        .unwrap();
+    }
     let sessions = api.get("/api/sessions").await;
     assert!(sessions.to_string().contains(&session), "{sessions}");
     let events = api.sse(&format!("/api/sessions/{session}/events")).await;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
+use nix::sys::signal::Signal;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, ChildStdin, Command};
@@ -127,7 +128,10 @@ impl AppServer {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .kill_on_drop(true)
+            // Its own process group: the commands it runs can be killed with it (`kill_group`).
+            .process_group(0);
+        no_orphan(&mut cmd);
         if let Some(home) = &cfg.codex_home {
             cmd.env("CODEX_HOME", home);
         }
@@ -274,11 +278,45 @@ impl AppServer {
         }
     }
 
-    /// Kills the process at once.
+    /// Kills the process at once, and what it started.
     pub async fn kill(&self) {
         if let Some(child) = self.child.lock().await.as_mut() {
             let _ = child.start_kill();
         }
+        self.kill_group();
+    }
+
+    /// `SIGKILL` to the process group: the commands app-server started die with it.
+    fn kill_group(&self) {
+        if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for AppServer {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+/// app-server gets `SIGKILL` when the bridge dies, even by `kill -9` (`PR_SET_PDEATHSIG`; the
+/// forking thread is a runtime worker, which lives as long as the bridge's runtime).
+fn no_orphan(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure only makes async-signal-safe system calls and does not allocate.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)
+                .map_err(|errno| std::io::Error::from_raw_os_error(errno as i32))?;
+            // The bridge may have died between fork and prctl.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(
+                    nix::errno::Errno::ESRCH as i32,
+                ));
+            }
+            Ok(())
+        });
     }
 }
 
