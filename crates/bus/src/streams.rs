@@ -80,10 +80,10 @@ async fn reconcile(
     let name = config.name.clone();
     let info = js.create_or_update_stream(config).await?;
     tracing::debug!(stream = %name, created = %info.created, "stream configured");
-    Ok(js.get_stream(&name).await.map_err(|e| {
+    js.get_stream(&name).await.map_err(|e| {
         jetstream::context::CreateStreamError::with_source(
             jetstream::context::CreateStreamErrorKind::JetStreamUnavailable,
             e,
         )
-    })?)
+    })
 }
