@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use cm_schemas::event::TurnStatus;
+use cm_schemas::event::{DeltaStream, TurnStatus};
 use cm_schemas::request::{PendingRequest, RequestKind, RequestOutcome};
 use cm_schemas::runtime::{RuntimeExit, RuntimeStatus};
 use cm_schemas::{Event, EventBody, Scope};
@@ -252,8 +252,20 @@ impl Runtime {
                         item_id: item_id.clone(),
                         item_type: item_type.clone(),
                         item: item.clone(),
+                        streamed: String::new(),
                     };
                     t.item_started(&thread, open);
+                }
+            }
+            EventBody::ItemDelta {
+                item_id,
+                stream:
+                    DeltaStream::Text | DeltaStream::CommandOutput | DeltaStream::ReasoningSummary,
+                delta,
+                ..
+            } => {
+                if let Ok(mut t) = self.tracker.lock() {
+                    t.item_delta(&thread, item_id, delta);
                 }
             }
             EventBody::ItemCompleted { item_id, .. } => {
@@ -323,13 +335,12 @@ impl Runtime {
             Err(_) => (Vec::new(), Vec::new()),
         };
         for item in items {
-            let mut full = item.item;
-            full["status"] = json!("canceled");
+            let (item_id, item_type) = (item.item_id.clone(), item.item_type.clone());
             let body = EventBody::ItemCompleted {
                 turn_id: turn_id.to_owned(),
-                item_id: item.item_id,
-                item_type: item.item_type,
-                item: full,
+                item_id,
+                item_type,
+                item: item.closed("canceled"),
             };
             self.emit(Event::new(Scope::Session, thread_id, body)).await;
         }

@@ -14,6 +14,40 @@ pub struct OpenItem {
     pub item_id: String,
     pub item_type: String,
     pub item: Value,
+    /// What its deltas streamed so far: when the runtime never completes the item, the bridge
+    /// completes it with this, so the snapshot keeps what the live stream showed.
+    pub streamed: String,
+}
+
+impl OpenItem {
+    /// The item as last known, with what was streamed in its text field and `status`.
+    pub fn closed(self, status: &str) -> Value {
+        let mut item = self.item;
+        if !self.streamed.is_empty() {
+            let field = match self.item_type.as_str() {
+                "commandExecution" => Some("aggregatedOutput"),
+                "agentMessage" => Some("text"),
+                _ => None,
+            };
+            if let Some(field) = field
+                && item
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .is_none_or(str::is_empty)
+            {
+                item[field] = Value::String(self.streamed);
+            } else if self.item_type == "reasoning"
+                && item
+                    .get("summary")
+                    .and_then(Value::as_array)
+                    .is_none_or(Vec::is_empty)
+            {
+                item["summary"] = Value::Array(vec![Value::String(self.streamed)]);
+            }
+        }
+        item["status"] = Value::String(status.to_owned());
+        item
+    }
 }
 
 #[derive(Debug, Default)]
@@ -59,6 +93,15 @@ impl Tracker {
         }
     }
 
+    /// Appends a delta to the open item it extends.
+    pub fn item_delta(&mut self, thread_id: &str, item_id: &str, delta: &str) {
+        if let Some(t) = self.turns.get_mut(thread_id)
+            && let Some(item) = t.open_items.iter_mut().find(|i| i.item_id == item_id)
+        {
+            item.streamed.push_str(delta);
+        }
+    }
+
     pub fn item_completed(&mut self, thread_id: &str, item_id: &str) {
         if let Some(t) = self.turns.get_mut(thread_id) {
             t.open_items.retain(|i| i.item_id != item_id);
@@ -98,5 +141,37 @@ impl Tracker {
             .iter()
             .find(|(_, r)| Arc::ptr_eq(&r.instance, instance) && &r.rpc_id == rpc_id)
             .map(|(id, _)| id.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn an_item_closed_by_the_bridge_keeps_what_its_deltas_streamed() {
+        let mut t = Tracker::default();
+        t.turn_started("th", "t1");
+        t.item_started(
+            "th",
+            OpenItem {
+                item_id: "i1".into(),
+                item_type: "agentMessage".into(),
+                item: json!({ "type": "agentMessage", "id": "i1", "text": "" }),
+                streamed: String::new(),
+            },
+        );
+        t.item_delta("th", "i1", "Hello");
+        t.item_delta("th", "i1", " wor");
+        t.item_delta("th", "other", "ignored");
+        let items = t.turn_ended("th");
+        let closed = items.into_iter().next().map(|i| i.closed("canceled"));
+        assert_eq!(
+            closed,
+            Some(
+                json!({ "type": "agentMessage", "id": "i1", "text": "Hello wor", "status": "canceled" })
+            )
+        );
     }
 }

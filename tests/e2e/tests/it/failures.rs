@@ -116,7 +116,8 @@ async fn an_app_server_crash_mid_turn_fails_the_turn_and_the_runtime_respawns() 
     let sid = api.create_session().await.unwrap();
     let mut events = api.events(&sid, None).await.unwrap();
     api.send(&sid, "SLOW").await.unwrap();
-    until(&mut events, is_delta).await;
+    let mut before = until(&mut events, is_delta).await;
+    before.extend(until(&mut events, is_delta).await);
 
     let status = api.get("/api/ready").await.unwrap()["checks"]["runtime"]["status"].clone();
     let pid = status["pid"].as_u64().unwrap() as i32;
@@ -131,10 +132,28 @@ async fn an_app_server_crash_mid_turn_fails_the_turn_and_the_runtime_respawns() 
         turn_end(&evs),
         (TurnStatus::Failed, Some("runtime_exited".to_owned()))
     );
-    assert_eq!(
-        completed(&evs, "agentMessage").unwrap()["status"],
-        "canceled"
-    );
+    let closed = completed(&evs, "agentMessage").unwrap();
+    assert_eq!(closed["status"], "canceled");
+    // What was streamed before the crash is kept: live stream, closing item and snapshot agree.
+    let streamed: String = before
+        .iter()
+        .chain(&evs)
+        .filter_map(|e| match &e.event.body {
+            EventBody::ItemDelta { delta, .. } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(!streamed.is_empty());
+    assert_eq!(closed["text"], streamed.as_str());
+    let snap = crate::turn::wait_for_seq(&stack, &sid, evs.last().unwrap().seq).await;
+    let agent = snap["turns"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["itemType"] == "agentMessage")
+        .cloned()
+        .unwrap();
+    assert_eq!(agent["text"], streamed.as_str(), "{snap}");
 
     stack.wait_ready().await.unwrap();
     println!(
