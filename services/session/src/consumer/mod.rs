@@ -114,7 +114,18 @@ async fn step(
     delivered: i64,
 ) -> Step {
     let event = match bus.read_event(msg.headers.as_ref(), &msg.payload).await {
-        Ok(event) => scrubbed(event),
+        // Only a body that spells a NUL (`\u0000`) needs the scrub; a blob is checked always.
+        Ok(event)
+            if msg
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(cm_bus::BLOB_HEADER))
+                .is_some()
+                || msg.payload.windows(6).any(|w| w == b"\\u0000") =>
+        {
+            scrubbed(event)
+        }
+        Ok(event) => event,
         // A message that will never parse must not block the stream behind it.
         Err(ReadEventError::Malformed(e)) => {
             let error = format!("malformed event: {e}");
