@@ -156,6 +156,16 @@ impl Extractor for HttpExtractor<'_> {
     }
 }
 
+/// The W3C trace id of the current `tracing` span (32 hex digits), or `None` when there is no
+/// valid OpenTelemetry context. Error answers carry it so an operator finds the trace.
+pub fn current_trace_id() -> Option<String> {
+    let cx = tracing::Span::current().context();
+    let span_context = cx.span().span_context().clone();
+    span_context
+        .is_valid()
+        .then(|| span_context.trace_id().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,14 +210,4 @@ mod tests {
         assert_eq!(extractor.get("tracestate"), None);
         assert_eq!(extractor.keys(), ["traceparent"]);
     }
-}
-
-/// The W3C trace id of the current `tracing` span (32 hex digits), or `None` when there is no
-/// valid OpenTelemetry context. Error answers carry it so an operator finds the trace.
-pub fn current_trace_id() -> Option<String> {
-    let cx = tracing::Span::current().context();
-    let span_context = cx.span().span_context().clone();
-    span_context
-        .is_valid()
-        .then(|| span_context.trace_id().to_string())
 }
