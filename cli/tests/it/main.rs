@@ -5,7 +5,7 @@
 //! before `cargo test -p codex-manager` (cargo builds only this package's own binary for its
 //! tests).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cli;
 mod cm;

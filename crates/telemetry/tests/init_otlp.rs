@@ -1,6 +1,8 @@
 //! `init` with OTLP export towards a closed port. Installs process-wide
 //! globals, so it lives in its own test binary with a single test.
 
+#![allow(clippy::expect_used)] // test helpers outside #[test] functions
+
 use std::time::{Duration, Instant};
 
 use cm_telemetry::{LogFormat, TelemetryConfig, TelemetryError};

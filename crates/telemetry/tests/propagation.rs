@@ -3,6 +3,8 @@
 //! with `tracing::subscriber::with_default`, so tests can run in parallel;
 //! the only global is the (idempotently set) W3C propagator.
 
+#![allow(clippy::expect_used)] // test helpers outside #[test] functions
+
 use opentelemetry::trace::{SpanId, TraceContextExt as _, TraceId, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};

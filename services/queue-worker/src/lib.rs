@@ -89,8 +89,8 @@ async fn stats_of(ctx: Arc<Ctx>) -> Result<QueueStats, BusError> {
         .map_err(|e| BusError::unavailable("postgres", format!("job counts unavailable: {e}")))?;
     let mut stats = QueueStats::default();
     for row in rows {
-        let n = row.get::<_, i64>(1) as u64;
-        match row.get::<_, &str>(0) {
+        let n = col::<i64>(&row, 1)? as u64;
+        match col::<&str>(&row, 0)? {
             "queued" => stats.queued = n,
             "running" => stats.running = n,
             "completed" => stats.completed = n,
@@ -112,4 +112,16 @@ async fn stats_of(ctx: Arc<Ctx>) -> Result<QueueStats, BusError> {
         .state
         .messages;
     Ok(stats)
+}
+
+/// Column `idx` of `row` as `T`: a NULL or an unexpected type is a logged `internal` error,
+/// never the panic of `Row::get` (issue #11).
+fn col<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a tokio_postgres::Row,
+    idx: usize,
+) -> Result<T, BusError> {
+    row.try_get(idx).map_err(|e| {
+        tracing::error!(column = idx, error = %e, "stored row could not be read");
+        BusError::internal(format!("stored row could not be read: {idx}: {e}"))
+    })
 }

@@ -14,6 +14,12 @@ use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use deadpool_postgres::Pool;
 
 use crate::{db, lifecycle, projects, queries};
+use row::RowExt;
+
+// Crate-wide fallible column reads (src/row.rs). Declared here rather than in lib.rs while
+// lib.rs is being changed elsewhere; `mod row;` in lib.rs can replace this later.
+#[path = "row.rs"]
+pub(crate) mod row;
 
 pub struct Ctx {
     pub bus: Bus,
@@ -74,9 +80,9 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
         title: req.title,
         cwd: started.cwd,
         model: started.model,
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        status: row.get("status"),
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+        status: row.col("status")?,
         project_id: req.project_id,
         archived: false,
         system_owned: req.owner.is_some(),
@@ -111,9 +117,7 @@ pub async fn list(ctx: Arc<Ctx>, req: ListSessions) -> Result<SessionPage, BusEr
         ));
     }
     let client = ctx.pool.get().await.map_err(db::error)?;
-    queries::page(&**client, &req, cursor)
-        .await
-        .map_err(db::error)
+    queries::page(&**client, &req, cursor).await
 }
 
 pub async fn get(ctx: Arc<Ctx>, req: GetSession) -> Result<SessionSnapshot, BusError> {
@@ -125,9 +129,7 @@ pub async fn get(ctx: Arc<Ctx>, req: GetSession) -> Result<SessionSnapshot, BusE
         .start()
         .await
         .map_err(db::error)?;
-    let snapshot = queries::snapshot(&*tx, &req.session_id)
-        .await
-        .map_err(db::error)?;
+    let snapshot = queries::snapshot(&*tx, &req.session_id).await?;
     let Some(snapshot) = snapshot else {
         return Err(lifecycle::missing(&*tx, &req.session_id).await);
     };
@@ -195,10 +197,12 @@ async fn active_turn(ctx: &Ctx, session_id: &str) -> Result<String, BusError> {
         )
         .await
         .map_err(db::error)?;
-    row.map(|r| r.get::<_, String>(0)).ok_or_else(|| {
-        BusError::new(ErrorCode::NoActiveTurn, "the session has no running turn")
-            .with_details(serde_json::json!({ "sessionId": session_id }))
-    })
+    row.map(|r| r.col_at::<String>(0))
+        .transpose()?
+        .ok_or_else(|| {
+            BusError::new(ErrorCode::NoActiveTurn, "the session has no running turn")
+                .with_details(serde_json::json!({ "sessionId": session_id }))
+        })
 }
 
 pub async fn steer(ctx: Arc<Ctx>, req: SteerTurn) -> Result<TurnAccepted, BusError> {

@@ -20,6 +20,7 @@ use serde_json::{Map, Value, json};
 use tokio_postgres::GenericClient;
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, lifecycle};
 
 pub async fn get_defaults(
@@ -103,7 +104,7 @@ pub async fn set(ctx: Arc<Ctx>, req: SetSessionControls) -> Result<SessionContro
         )
         .await
         .map_err(db::error)?;
-    let own = parse(row.get("controls"))?;
+    let own = parse(row.col("controls")?)?;
     Ok(answer(req.session_id, own, &defaults))
 }
 
@@ -146,8 +147,8 @@ async fn defaults(db: &impl GenericClient) -> Result<ControlDefaults, BusError> 
         .map_err(db::error)?;
     match row {
         Some(row) => Ok(ControlDefaults::from_parts(
-            parse(row.get("controls"))?,
-            row.get("locked"),
+            parse(row.col("controls")?)?,
+            row.col("locked")?,
         )),
         None => Ok(ControlDefaults::default()),
     }
@@ -161,7 +162,7 @@ async fn session_controls(db: &impl GenericClient, id: &str) -> Result<Controls,
         )
         .await
         .map_err(db::error)?;
-    row.map_or(Ok(Controls::default()), |r| parse(r.get("controls")))
+    row.map_or(Ok(Controls::default()), |r| parse(r.col("controls")?))
 }
 
 fn answer(session_id: String, own: Controls, defaults: &ControlDefaults) -> SessionControls {

@@ -16,6 +16,7 @@ use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::db;
 
 const DEFAULT_LIMIT: u32 = 200;
@@ -50,7 +51,7 @@ pub async fn page(ctx: Arc<Ctx>, req: PageEvents) -> Result<EventPage, BusError>
         (_, Some(last), None) => last.seq as i64,
         (_, None, None) => after,
     };
-    let missing = missing(db, &req, after, through).await.map_err(db::error)?;
+    let missing = missing(db, &req, after, through).await?;
     Ok(EventPage {
         events,
         through_seq: through as u64,
@@ -98,8 +99,8 @@ async fn events(
         if out.len() == limit || (bytes >= MAX_PAGE_BYTES && !out.is_empty()) {
             return Ok((out, true));
         }
-        let seq: i64 = row.get("seq");
-        let body: &str = row.get("body");
+        let seq: i64 = row.col("seq")?;
+        let body: &str = row.col("body")?;
         bytes += body.len();
         match serde_json::from_str::<Event>(body) {
             Ok(event) => out.push(StreamedEvent {
@@ -119,7 +120,7 @@ async fn missing(
     req: &PageEvents,
     after: i64,
     through: i64,
-) -> Result<Vec<SeqRange>, tokio_postgres::Error> {
+) -> Result<Vec<SeqRange>, BusError> {
     let mut lower = after;
     if let (Some(scope), Some(id)) = (req.scope, &req.scope_id) {
         // Nothing before the instance's first stored event can have been one of its events.
@@ -128,8 +129,9 @@ async fn missing(
                 "SELECT min(seq) FROM session.events WHERE scope = $1 AND scope_id = $2",
                 &[&scope.as_str(), id],
             )
-            .await?
-            .get(0);
+            .await
+            .map_err(db::error)?
+            .col_at(0)?;
         if let Some(first) = first {
             lower = lower.max(first);
         }
@@ -148,12 +150,14 @@ async fn missing(
              ORDER BY lo LIMIT $3",
             &[&lower, &through, &MAX_HOLES],
         )
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| SeqRange {
-            from: r.get::<_, i64>("lo") as u64,
-            to: r.get::<_, i64>("hi") as u64,
+        .await
+        .map_err(db::error)?;
+    rows.iter()
+        .map(|r| {
+            Ok(SeqRange {
+                from: r.col::<i64>("lo")? as u64,
+                to: r.col::<i64>("hi")? as u64,
+            })
         })
-        .collect())
+        .collect()
 }

@@ -22,6 +22,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::db;
 
 /// Longest record life a caller may ask for (7 days).
@@ -96,7 +97,7 @@ pub async fn begin(ctx: Arc<Ctx>, req: BeginIdempotent) -> Result<BeginOutcome, 
 
 /// What an existing, unexpired record means for this request.
 fn outcome(req: &BeginIdempotent, row: &tokio_postgres::Row) -> Result<BeginOutcome, BusError> {
-    let hash: String = row.get("request_hash");
+    let hash: String = row.col("request_hash")?;
     if hash != req.request_hash {
         return Err(BusError::new(
             ErrorCode::Conflict,
@@ -104,14 +105,14 @@ fn outcome(req: &BeginIdempotent, row: &tokio_postgres::Row) -> Result<BeginOutc
         )
         .with_details(json!({ "idempotencyKey": req.key, "inProgress": false })));
     }
-    let state: String = row.get("state");
-    let status: Option<i16> = row.get("status");
-    let body: Option<Vec<u8>> = row.get("body");
+    let state: String = row.col("state")?;
+    let status: Option<i16> = row.col("status")?;
+    let body: Option<Vec<u8>> = row.col("body")?;
     match (state.as_str(), status, body) {
         ("completed", Some(status), Some(body)) => Ok(BeginOutcome::Replay {
             response: StoredResponse {
                 status: u16::try_from(status).unwrap_or(500),
-                content_type: row.get("content_type"),
+                content_type: row.col("content_type")?,
                 body: String::from_utf8_lossy(&body).into_owned(),
             },
         }),

@@ -29,6 +29,7 @@ pub use delete::{delete, delete_session};
 pub use history::{fork, rollback};
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, projects, queries};
 
 const MAX_TITLE: usize = 200;
@@ -51,7 +52,7 @@ pub async fn missing(db: &impl GenericClient, id: &str) -> BusError {
 
 /// The live session, or `not_found` / `gone`.
 pub async fn live(db: &impl GenericClient, id: &str) -> Result<SessionInfo, BusError> {
-    match queries::session(db, id).await.map_err(db::error)? {
+    match queries::session(db, id).await? {
         Some((session, _)) => Ok(session),
         None => Err(missing(db, id).await),
     }
@@ -124,7 +125,7 @@ pub async fn lock_writable(db: &impl GenericClient, id: &str) -> Result<SessionI
     let Some(row) = row else {
         return Err(missing(db, id).await);
     };
-    let session = queries::session_from(&row);
+    let session = queries::session_from(&row)?;
     ensure_may_change(&session)?;
     Ok(session)
 }
@@ -163,7 +164,7 @@ async fn ensure_idle(db: &impl GenericClient, id: &str) -> Result<(), BusError> 
             ErrorCode::Conflict,
             "a turn is running: interrupt it or wait for it to end",
         )
-        .with_details(json!({ "sessionId": id, "turnId": row.get::<_, String>(0) }))),
+        .with_details(json!({ "sessionId": id, "turnId": row.col_at::<String>(0)? }))),
         None => Ok(()),
     }
 }
@@ -252,7 +253,7 @@ async fn record_update(
     let Some(row) = row else {
         return Err(missing(&*tx, id).await);
     };
-    let session = queries::session_from(&row);
+    let session = queries::session_from(&row)?;
     publish_updated(ctx, &*tx, session.clone()).await?;
     tx.commit().await.map_err(db::error)?;
     Ok(session)

@@ -17,6 +17,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, lifecycle, queries};
 
 const MAX_NAME: usize = 100;
@@ -34,21 +35,21 @@ const SELECT: &str = "SELECT p.id, p.name, p.cwd, p.created_at, p.updated_at,
     GROUP BY p.id
     ORDER BY lower(p.name), p.id";
 
-fn project_from(row: &Row) -> ProjectInfo {
-    let count = |col: &str| row.get::<_, i64>(col).max(0) as u64;
-    ProjectInfo {
-        id: row.get("id"),
-        name: row.get("name"),
-        cwd: row.get("cwd"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
+fn project_from(row: &Row) -> Result<ProjectInfo, BusError> {
+    let count = |col: &str| row.col::<i64>(col).map(|n| n.max(0) as u64);
+    Ok(ProjectInfo {
+        id: row.col("id")?,
+        name: row.col("name")?,
+        cwd: row.col("cwd")?,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
         sessions: SessionCounts {
-            total: count("total"),
-            active: count("active"),
-            archived: count("archived"),
-            system_owned: count("system_owned"),
+            total: count("total")?,
+            active: count("active")?,
+            archived: count("archived")?,
+            system_owned: count("system_owned")?,
         },
-    }
+    })
 }
 
 async fn fetch(db: &impl GenericClient, id: &str) -> Result<ProjectInfo, BusError> {
@@ -57,7 +58,7 @@ async fn fetch(db: &impl GenericClient, id: &str) -> Result<ProjectInfo, BusErro
         .await
         .map_err(db::error)?;
     row.map(|r| project_from(&r))
-        .ok_or_else(|| BusError::not_found("project", id))
+        .ok_or_else(|| BusError::not_found("project", id))?
 }
 
 /// Trimmed, 1 to [`MAX_NAME`] characters, no control characters.
@@ -145,7 +146,7 @@ pub async fn list(ctx: Arc<Ctx>, _req: ListProjects) -> Result<ProjectList, BusE
         .await
         .map_err(db::error)?;
     Ok(ProjectList {
-        projects: rows.iter().map(project_from).collect(),
+        projects: rows.iter().map(project_from).collect::<Result<_, _>>()?,
     })
 }
 
@@ -201,7 +202,7 @@ pub async fn delete(ctx: Arc<Ctx>, req: ProjectRef) -> Result<ProjectRef, BusErr
         )
         .await
         .map_err(db::error)?
-        .get(0);
+        .col_at(0)?;
     if sessions > 0 {
         let system_owned: i64 = tx
             .query_one(
@@ -211,7 +212,7 @@ pub async fn delete(ctx: Arc<Ctx>, req: ProjectRef) -> Result<ProjectRef, BusErr
             )
             .await
             .map_err(db::error)?
-            .get(0);
+            .col_at(0)?;
         return Err(BusError::new(
             ErrorCode::Conflict,
             format!("the project has {sessions} session(s): move or delete them first"),
@@ -263,8 +264,8 @@ pub(crate) async fn cwd_of(db: &impl GenericClient, id: &str) -> Result<Option<S
     db.query_opt("SELECT cwd FROM session.projects WHERE id = $1", &[&id])
         .await
         .map_err(db::error)?
-        .map(|r| r.get::<_, Option<String>>(0))
-        .ok_or_else(|| BusError::not_found("project", id))
+        .map(|r| r.col_at::<Option<String>>(0))
+        .ok_or_else(|| BusError::not_found("project", id))?
 }
 
 pub async fn move_sessions(
@@ -298,7 +299,7 @@ pub async fn move_sessions(
         .map_err(db::error)?;
     // Each moved session tells its own stream, under its row lock, like a single move does.
     for row in &rows {
-        let session = queries::session_from(row);
+        let session = queries::session_from(row)?;
         lifecycle::publish_updated(&ctx, &*tx, session).await?;
     }
     let skipped = skipped(&*tx, &req.project_id).await?;
@@ -329,8 +330,8 @@ pub async fn delete_sessions(
         .await
         .map_err(db::error)?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| r.col_at(0))
+        .collect::<Result<_, _>>()?;
     let skipped = skipped(&**client, &req.project_id).await?;
     drop(client);
     let mut count = 0u64;
@@ -368,6 +369,6 @@ async fn skipped(db: &impl GenericClient, project: &str) -> Result<u64, BusError
         )
         .await
         .map_err(db::error)?
-        .get(0);
+        .col_at(0)?;
     Ok(n.max(0) as u64)
 }

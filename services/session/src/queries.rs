@@ -1,35 +1,40 @@
 //! Reads: session rows, pages of sessions, and transcript snapshots.
 
 use chrono::{DateTime, Utc};
+use cm_schemas::BusError;
 use cm_schemas::session::{
     ArchivedFilter, ItemRecord, ListSessions, SessionInfo, SessionPage, SessionSnapshot,
     SystemOwnedFilter, TurnRecord,
 };
 use tokio_postgres::{GenericClient, Row};
 
+use crate::commands::row::RowExt;
+use crate::db;
+
 pub const SESSION_COLUMNS: &str =
     "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived, owner";
 
-pub fn session_from(row: &Row) -> SessionInfo {
-    SessionInfo {
-        id: row.get("id"),
-        title: row.get("title"),
-        cwd: row.get("cwd"),
-        model: row.get("model"),
-        status: row.get("status"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        project_id: row.get("project_id"),
-        archived: row.get("archived"),
-        system_owned: row.get::<_, Option<String>>("owner").is_some(),
-        owner: row.get("owner"),
-    }
+pub fn session_from(row: &Row) -> Result<SessionInfo, BusError> {
+    let owner: Option<String> = row.col("owner")?;
+    Ok(SessionInfo {
+        id: row.col("id")?,
+        title: row.col("title")?,
+        cwd: row.col("cwd")?,
+        model: row.col("model")?,
+        status: row.col("status")?,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+        project_id: row.col("project_id")?,
+        archived: row.col("archived")?,
+        system_owned: owner.is_some(),
+        owner,
+    })
 }
 
 pub async fn session(
     db: &impl GenericClient,
     id: &str,
-) -> Result<Option<(SessionInfo, u64)>, tokio_postgres::Error> {
+) -> Result<Option<(SessionInfo, u64)>, BusError> {
     let row = db
         .query_opt(
             &format!(
@@ -37,8 +42,10 @@ pub async fn session(
             ),
             &[&id],
         )
-        .await?;
-    Ok(row.map(|r| (session_from(&r), r.get::<_, i64>("last_seq") as u64)))
+        .await
+        .map_err(db::error)?;
+    row.map(|r| Ok((session_from(&r)?, r.col::<i64>("last_seq")? as u64)))
+        .transpose()
 }
 
 /// Newest first, filtered. The cursor is the last row's `created_at` and id, so a page stays
@@ -47,7 +54,7 @@ pub async fn page(
     db: &impl GenericClient,
     req: &ListSessions,
     cursor: Option<(DateTime<Utc>, String)>,
-) -> Result<SessionPage, tokio_postgres::Error> {
+) -> Result<SessionPage, BusError> {
     let limit = i64::from(req.limit.unwrap_or(50).clamp(1, 200));
     let archived = match req.archived {
         ArchivedFilter::Exclude => Some(false),
@@ -82,8 +89,12 @@ pub async fn page(
                 &system_owned,
             ],
         )
-        .await?;
-    let mut sessions: Vec<SessionInfo> = rows.iter().map(session_from).collect();
+        .await
+        .map_err(db::error)?;
+    let mut sessions = rows
+        .iter()
+        .map(session_from)
+        .collect::<Result<Vec<_>, _>>()?;
     let next_cursor = if sessions.len() as i64 > limit {
         sessions.truncate(limit as usize);
         sessions.last().map(|s| encode_cursor(s.created_at, &s.id))
@@ -111,7 +122,7 @@ pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, String)> {
 pub async fn snapshot(
     db: &impl GenericClient,
     id: &str,
-) -> Result<Option<SessionSnapshot>, tokio_postgres::Error> {
+) -> Result<Option<SessionSnapshot>, BusError> {
     let Some((session, seq)) = self::session(db, id).await? else {
         return Ok(None);
     };
@@ -121,39 +132,43 @@ pub async fn snapshot(
              WHERE session_id = $1 ORDER BY ordinal",
             &[&id],
         )
-        .await?;
+        .await
+        .map_err(db::error)?;
     let item_rows = db
         .query(
             "SELECT turn_id, id, item_type, status, text, item FROM session.items
              WHERE session_id = $1 ORDER BY ordinal",
             &[&id],
         )
-        .await?;
+        .await
+        .map_err(db::error)?;
     let mut turns: Vec<TurnRecord> = turn_rows
         .iter()
-        .map(|r| TurnRecord {
-            id: r.get("id"),
-            seq: r.get::<_, Option<i64>>("seq").map(|s| s as u64),
-            status: r.get("status"),
-            reason: r.get("reason"),
-            error: r.get("error"),
-            usage: r.get("usage"),
-            plan: r.get("plan"),
-            diff: r.get("diff"),
-            started_at: r.get("started_at"),
-            completed_at: r.get("completed_at"),
-            items: Vec::new(),
+        .map(|r| {
+            Ok(TurnRecord {
+                id: r.col("id")?,
+                seq: r.col::<Option<i64>>("seq")?.map(|s| s as u64),
+                status: r.col("status")?,
+                reason: r.col("reason")?,
+                error: r.col("error")?,
+                usage: r.col("usage")?,
+                plan: r.col("plan")?,
+                diff: r.col("diff")?,
+                started_at: r.col("started_at")?,
+                completed_at: r.col("completed_at")?,
+                items: Vec::new(),
+            })
         })
-        .collect();
+        .collect::<Result<_, BusError>>()?;
     for r in &item_rows {
-        let turn_id: String = r.get("turn_id");
+        let turn_id: String = r.col("turn_id")?;
         if let Some(turn) = turns.iter_mut().find(|t| t.id == turn_id) {
             turn.items.push(ItemRecord {
-                id: r.get("id"),
-                item_type: r.get("item_type"),
-                status: r.get("status"),
-                text: r.get("text"),
-                item: r.get("item"),
+                id: r.col("id")?,
+                item_type: r.col("item_type")?,
+                status: r.col("status")?,
+                text: r.col("text")?,
+                item: r.col("item")?,
             });
         }
     }

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use tokio_postgres::Row;
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::db;
 
 const COLUMNS: &str = "id, session_id, turn_id, item_id, kind, method, params, available_decisions, status, response, decided_by, reason, opened_at, resolved_at";
@@ -193,26 +194,26 @@ async fn wait_recorded(client: &deadpool_postgres::Client, id: &str) -> Result<(
 }
 
 fn record(row: &Row) -> Result<RequestRecord, BusError> {
-    let kind: String = row.get("kind");
+    let kind: String = row.col("kind")?;
     let kind: RequestKind = serde_json::from_value(Value::String(kind))
         .map_err(|e| BusError::internal(format!("stored request kind: {e}")))?;
-    let decisions: Option<Value> = row.get("available_decisions");
+    let decisions: Option<Value> = row.col("available_decisions")?;
     Ok(RequestRecord {
         request: PendingRequest {
-            id: row.get("id"),
-            session_id: row.get("session_id"),
-            turn_id: row.get("turn_id"),
-            item_id: row.get("item_id"),
+            id: row.col("id")?,
+            session_id: row.col("session_id")?,
+            turn_id: row.col("turn_id")?,
+            item_id: row.col("item_id")?,
             kind,
-            method: row.get("method"),
-            params: row.get("params"),
+            method: row.col("method")?,
+            params: row.col("params")?,
             available_decisions: decisions.and_then(|d| d.as_array().cloned()),
-            opened_at: row.get("opened_at"),
+            opened_at: row.col("opened_at")?,
         },
-        status: row.get("status"),
-        response: row.get("response"),
-        decided_by: row.get("decided_by"),
-        reason: row.get("reason"),
-        resolved_at: row.get("resolved_at"),
+        status: row.col("status")?,
+        response: row.col("response")?,
+        decided_by: row.col("decided_by")?,
+        reason: row.col("reason")?,
+        resolved_at: row.col("resolved_at")?,
     })
 }

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use tokio_postgres::{GenericClient, Row};
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, lifecycle};
 
 pub const MAX_MESSAGE_ID: usize = 200;
@@ -152,7 +153,7 @@ pub async fn upsert(
         .map_err(db::error)?;
     tx.commit().await.map_err(db::error)?;
     Ok(TranscriptUpserted {
-        entry: entry_from(&row),
+        entry: entry_from(&row)?,
         created: !existed,
     })
 }
@@ -178,10 +179,7 @@ pub async fn write(
 }
 
 /// The session's entries in transcript order.
-pub async fn entries(
-    db: &impl GenericClient,
-    sid: &str,
-) -> Result<Vec<TranscriptEntry>, tokio_postgres::Error> {
+pub async fn entries(db: &impl GenericClient, sid: &str) -> Result<Vec<TranscriptEntry>, BusError> {
     let rows = db
         .query(
             &format!(
@@ -190,22 +188,23 @@ pub async fn entries(
             ),
             &[&sid],
         )
-        .await?;
-    Ok(rows.iter().map(entry_from).collect())
+        .await
+        .map_err(db::error)?;
+    rows.iter().map(entry_from).collect()
 }
 
-fn entry_from(row: &Row) -> TranscriptEntry {
-    TranscriptEntry {
-        message_id: row.get("message_id"),
-        role: row.get("role"),
-        text: row.get("text"),
-        turn_id: row.get("turn_id"),
-        data: row.get("data"),
-        seq: row.get::<_, i64>("seq") as u64,
-        updated_seq: row.get::<_, i64>("last_seq") as u64,
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-    }
+fn entry_from(row: &Row) -> Result<TranscriptEntry, BusError> {
+    Ok(TranscriptEntry {
+        message_id: row.col("message_id")?,
+        role: row.col("role")?,
+        text: row.col("text")?,
+        turn_id: row.col("turn_id")?,
+        data: row.col("data")?,
+        seq: row.col::<i64>("seq")? as u64,
+        updated_seq: row.col::<i64>("last_seq")? as u64,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+    })
 }
 
 #[cfg(test)]

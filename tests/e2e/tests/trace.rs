@@ -1,7 +1,7 @@
 //! One trace follows a request from HTTP through the session service and the runtime bridge
 //! into the app-server call. Its own test binary: it installs the process-wide tracer.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
 use std::time::Duration;

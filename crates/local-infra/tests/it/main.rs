@@ -1,7 +1,7 @@
 //! Integration tests of the launchers against the real binaries, in their persistent-directory
 //! use (the temp-dir use is covered by cm-test-support's tests).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod nats;
 mod postgres;

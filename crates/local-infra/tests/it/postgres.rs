@@ -70,7 +70,7 @@ async fn the_cluster_is_reused_and_a_stale_pid_file_does_not_block_it() {
     assert!(!cluster.was_initialized());
     let client = connect(&cluster.url("app")).await.unwrap();
     let row = client.query_one("SELECT v FROM t", &[]).await.unwrap();
-    assert_eq!(row.get::<_, i32>(0), 7);
+    assert_eq!(row.try_get::<_, i32>(0).unwrap(), 7);
     let pid_in_file = std::fs::read_to_string(&pid_file).unwrap();
     assert_eq!(
         pid_in_file.lines().next(),

@@ -1,6 +1,6 @@
 //! Integration tests of the harness itself, against the real binaries.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod codex;
 mod helpers;

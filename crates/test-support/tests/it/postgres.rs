@@ -11,7 +11,12 @@ async fn query_i64(url: &str, sql: &str) -> i64 {
         .await
         .unwrap();
     tokio::spawn(connection);
-    client.query_one(sql, &[]).await.unwrap().get(0)
+    client
+        .query_one(sql, &[])
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap()
 }
 
 #[tokio::test]

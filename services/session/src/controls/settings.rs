@@ -16,6 +16,7 @@ use serde_json::{Map, Value, json};
 use tokio_postgres::{GenericClient, Row};
 
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, lifecycle};
 
 const COLUMNS: &str = "key, value, updated_at";
@@ -31,7 +32,7 @@ pub async fn list(ctx: Arc<Ctx>, req: ListSettings) -> Result<SettingList, BusEr
         .await
         .map_err(db::error)?;
     Ok(SettingList {
-        settings: rows.iter().map(setting).collect(),
+        settings: rows.iter().map(setting).collect::<Result<_, _>>()?,
     })
 }
 
@@ -47,7 +48,7 @@ pub async fn get(ctx: Arc<Ctx>, req: SettingRef) -> Result<Setting, BusError> {
         .await
         .map_err(db::error)?;
     row.map(|r| setting(&r))
-        .ok_or_else(|| BusError::not_found("setting", &req.key))
+        .ok_or_else(|| BusError::not_found("setting", &req.key))?
 }
 
 pub async fn set(ctx: Arc<Ctx>, req: SetSetting) -> Result<Setting, BusError> {
@@ -73,7 +74,7 @@ pub async fn set(ctx: Arc<Ctx>, req: SetSetting) -> Result<Setting, BusError> {
         )
         .await
         .map_err(db::error)?;
-    Ok(setting(&row))
+    setting(&row)
 }
 
 pub async fn merge(ctx: Arc<Ctx>, req: MergeSetting) -> Result<Setting, BusError> {
@@ -102,7 +103,7 @@ pub async fn merge(ctx: Arc<Ctx>, req: MergeSetting) -> Result<Setting, BusError
         )
         .await
         .map_err(db::error)?;
-    let mut value: Value = row.get("value");
+    let mut value = value_of(row.col("value")?);
     if !value.is_object() {
         return Err(BusError::new(
             ErrorCode::Conflict,
@@ -122,8 +123,9 @@ pub async fn merge(ctx: Arc<Ctx>, req: MergeSetting) -> Result<Setting, BusError
         )
         .await
         .map_err(db::error)?;
+    let merged = setting(&row)?;
     tx.commit().await.map_err(db::error)?;
-    Ok(setting(&row))
+    Ok(merged)
 }
 
 pub async fn unset(ctx: Arc<Ctx>, req: SettingRef) -> Result<SettingRef, BusError> {
@@ -202,12 +204,17 @@ fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
-fn setting(row: &Row) -> Setting {
-    Setting {
-        key: row.get("key"),
-        value: row.get("value"),
-        updated_at: row.get("updated_at"),
-    }
+fn setting(row: &Row) -> Result<Setting, BusError> {
+    Ok(Setting {
+        key: row.col("key")?,
+        value: value_of(row.col("value")?),
+        updated_at: row.col("updated_at")?,
+    })
+}
+
+/// A stored value: SQL NULL reads as JSON `null` (as a jsonb `null` does), never as a failure.
+fn value_of(stored: Option<Value>) -> Value {
+    stored.unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -236,5 +243,24 @@ mod tests {
         let err = check_size("k", &big).err().map(|e| e.code);
         assert_eq!(err, Some(ErrorCode::PayloadTooLarge));
         assert!(check_size("k", &json!({ "ok": true })).is_ok());
+    }
+
+    /// Issue #11: `value` is read as `Option<Value>` the way `RowExt::col` reads it (`try_get`
+    /// calls `from_sql_nullable`), so SQL NULL and a jsonb `null` both come back as `null`.
+    #[test]
+    fn a_null_value_reads_as_null() {
+        use tokio_postgres::types::{FromSql, Type};
+
+        let sql_null = Option::<Value>::from_sql_nullable(&Type::JSONB, None).unwrap();
+        assert_eq!(value_of(sql_null), Value::Null);
+        // jsonb on the wire: a version byte, then the JSON text.
+        let json_null =
+            Option::<Value>::from_sql_nullable(&Type::JSONB, Some(b"\x01null")).unwrap();
+        assert_eq!(value_of(json_null), Value::Null);
+        let object =
+            Option::<Value>::from_sql_nullable(&Type::JSONB, Some(b"\x01{\"a\":1}")).unwrap();
+        assert_eq!(value_of(object), json!({ "a": 1 }));
+        // What `Row::get::<Value>` panicked on is an error for a non-optional read.
+        assert!(Value::from_sql_nullable(&Type::JSONB, None).is_err());
     }
 }

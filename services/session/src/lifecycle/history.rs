@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{MAX_TITLE, ensure_idle, live, missing, not_archived, publish, thread_op, usable};
 use crate::commands::Ctx;
+use crate::commands::row::RowExt;
 use crate::{db, queries};
 
 const MAX_ROLLBACK: i64 = 1000;
@@ -66,7 +67,7 @@ pub async fn fork(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusErro
         )
         .await
         .map_err(db::error)?;
-    let session = queries::session_from(&row);
+    let session = queries::session_from(&row)?;
     tx.execute(COPY_TURNS, &[&new_id, &source.id])
         .await
         .map_err(db::error)?;
@@ -148,8 +149,8 @@ pub async fn rollback(ctx: Arc<Ctx>, req: RollbackSession) -> Result<RolledBack,
             .await
             .map_err(db::error)?
             .iter()
-            .map(|r| r.get(0))
-            .collect()
+            .map(|r| r.col_at(0))
+            .collect::<Result<_, _>>()?
     };
     removed.reverse();
     let Some(before) = removed

@@ -1,6 +1,6 @@
 //! End-to-end tests of the walking skeleton, against real NATS, Postgres and codex app-server.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod approvals;
 mod auth;
