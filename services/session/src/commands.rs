@@ -13,13 +13,11 @@ use cm_schemas::thread::{RuntimeResult, TurnInterrupt, TurnSteer};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use deadpool_postgres::Pool;
 
+use crate::row::RowExt;
 use crate::{db, lifecycle, projects, queries};
-use row::RowExt;
 
 // Crate-wide fallible column reads (src/row.rs). Declared here rather than in lib.rs while
 // lib.rs is being changed elsewhere; `mod row;` in lib.rs can replace this later.
-#[path = "row.rs"]
-pub(crate) mod row;
 
 pub struct Ctx {
     pub bus: Bus,

@@ -20,7 +20,7 @@ use serde_json::{Map, Value, json};
 use tokio_postgres::GenericClient;
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
+use crate::row::RowExt;
 use crate::{db, lifecycle};
 
 pub async fn get_defaults(

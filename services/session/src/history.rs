@@ -16,8 +16,8 @@ use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
 use crate::db;
+use crate::row::RowExt;
 
 const DEFAULT_LIMIT: u32 = 200;
 const MAX_LIMIT: u32 = 1000;

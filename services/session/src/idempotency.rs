@@ -22,8 +22,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
 use crate::db;
+use crate::row::RowExt;
 
 /// Longest record life a caller may ask for (7 days).
 const MAX_TTL_SECS: u32 = 7 * 24 * 60 * 60;

@@ -12,6 +12,7 @@ mod lifecycle;
 mod projects;
 mod queries;
 mod requests;
+mod row;
 mod transcript;
 
 use std::sync::Arc;

@@ -29,7 +29,7 @@ pub use delete::{delete, delete_session};
 pub use history::{fork, rollback};
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
+use crate::row::RowExt;
 use crate::{db, projects, queries};
 
 const MAX_TITLE: usize = 200;

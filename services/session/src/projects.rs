@@ -17,7 +17,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
+use crate::row::RowExt;
 use crate::{db, lifecycle, queries};
 
 const MAX_NAME: usize = 100;

@@ -8,8 +8,8 @@ use cm_schemas::session::{
 };
 use tokio_postgres::{GenericClient, Row};
 
-use crate::commands::row::RowExt;
 use crate::db;
+use crate::row::RowExt;
 
 pub const SESSION_COLUMNS: &str =
     "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived, owner";

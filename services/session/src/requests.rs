@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use tokio_postgres::Row;
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
 use crate::db;
+use crate::row::RowExt;
 
 const COLUMNS: &str = "id, session_id, turn_id, item_id, kind, method, params, available_decisions, status, response, decided_by, reason, opened_at, resolved_at";
 

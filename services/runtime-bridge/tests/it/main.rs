@@ -2,6 +2,6 @@
 //! stand in for `codex app-server` where the real one cannot be made to misbehave on cue. The
 //! real runtime is exercised end to end by `tests/e2e`.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod skipped_lines;

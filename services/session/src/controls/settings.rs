@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 use tokio_postgres::{GenericClient, Row};
 
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
+use crate::row::RowExt;
 use crate::{db, lifecycle};
 
 const COLUMNS: &str = "key, value, updated_at";

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::{MAX_TITLE, ensure_idle, live, missing, not_archived, publish, thread_op, usable};
 use crate::commands::Ctx;
-use crate::commands::row::RowExt;
+use crate::row::RowExt;
 use crate::{db, queries};
 
 const MAX_ROLLBACK: i64 = 1000;
