@@ -102,10 +102,29 @@ pub fn is_transient(e: &DbError) -> bool {
         DbError::Pool(_) => true,
         DbError::Query(e) => {
             e.is_closed()
+                || e.code().is_some_and(is_transient_state)
                 || (e.code().is_none()
                     && std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>()))
         }
     }
+}
+
+/// SQLSTATEs that say "not now" rather than "never": a lock wait or statement time-out, a
+/// deadlock or serialization failure, a server shutting down or out of connections.
+fn is_transient_state(code: &tokio_postgres::error::SqlState) -> bool {
+    use tokio_postgres::error::SqlState as S;
+    [
+        S::LOCK_NOT_AVAILABLE,
+        S::QUERY_CANCELED,
+        S::T_R_DEADLOCK_DETECTED,
+        S::T_R_SERIALIZATION_FAILURE,
+        S::ADMIN_SHUTDOWN,
+        S::CRASH_SHUTDOWN,
+        S::CANNOT_CONNECT_NOW,
+        S::TOO_MANY_CONNECTIONS,
+        S::IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+    ]
+    .contains(code)
 }
 
 /// The error with Postgres' own message (`tokio_postgres` displays a bare "db error").

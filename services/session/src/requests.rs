@@ -1,8 +1,12 @@
 //! Pending requests: list, and decide with first-decision-wins.
 //!
-//! The decision is made under a row lock: the first decider holds it while the bridge writes
-//! the one response the runtime will ever get; a concurrent or later decider then finds the
-//! request resolved and gets `already_resolved` (same response) or `conflict` (another one).
+//! The first decider *claims* the request (one conditional `UPDATE`, committed at once), then
+//! has the bridge write the one response the runtime will ever get, then records it as
+//! resolved: no row lock is held across the runtime round trip, so the event consumer never
+//! waits on a decision. A concurrent decider finds the claim and gets `conflict` with
+//! `details.inProgress` (retry), a later one finds the request resolved and gets
+//! `already_resolved` (same response) or `conflict` (another one). A claim whose decider died is
+//! taken over once its lease (the runtime time-out and 5 s) has passed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,48 +53,35 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
     if req.request_id.is_empty() {
         return Err(BusError::validation("requestId", "requestId is required"));
     }
-    let mut client = ctx.pool.get().await.map_err(db::error)?;
+    let client = ctx.pool.get().await.map_err(db::error)?;
     wait_recorded(&client, &req.request_id).await?;
-    let tx = client.transaction().await.map_err(db::error)?;
-    let row = tx
-        .query_opt(
-            &format!("SELECT {COLUMNS} FROM session.requests WHERE id = $1 FOR UPDATE"),
-            &[&req.request_id],
-        )
-        .await
-        .map_err(db::error)?
-        .ok_or_else(|| BusError::not_found("request", &req.request_id))?;
-    let current = record(&row)?;
+    let current = read_request(&client, &req.request_id).await?;
     if !req.session_id.is_empty() && current.request.session_id != req.session_id {
         return Err(BusError::not_found("request", &req.request_id));
     }
-    crate::lifecycle::writable(&*tx, &current.request.session_id).await?;
+    crate::lifecycle::writable(&**client, &current.request.session_id).await?;
     let response = response_for(&current.request, &req)?;
-    match current.status.as_str() {
-        "pending" => {}
-        "resolved" if current.response.as_ref() == Some(&response) => {
-            return Err(BusError::new(
-                ErrorCode::AlreadyResolved,
-                "this decision was already made",
-            )
-            .with_details(json!({ "request": current })));
-        }
-        "resolved" => {
-            return Err(BusError::new(
-                ErrorCode::Conflict,
-                "the request was already decided differently",
-            )
-            .with_details(json!({ "request": current })));
-        }
-        _ => {
-            return Err(BusError::new(
-                ErrorCode::Conflict,
-                "the request expired before a decision",
-            )
-            .with_details(json!({ "request": current })));
-        }
-    }
+    settled(&current, &response)?;
     let decided_by = req.decided_by.clone().unwrap_or_else(|| "api".to_owned());
+    let lease = ctx.runtime_timeout.as_secs_f64() + CLAIM_SLACK.as_secs_f64();
+    let claimed = client
+        .execute(
+            "UPDATE session.requests SET claim_response = $2, claimed_by = $3, claimed_at = now()
+             WHERE id = $1 AND status = 'pending'
+               AND (claimed_at IS NULL OR claimed_at < now() - make_interval(secs => $4))",
+            &[&req.request_id, &response, &decided_by, &lease],
+        )
+        .await
+        .map_err(db::error)?;
+    if claimed == 0 {
+        let now = read_request(&client, &req.request_id).await?;
+        settled(&now, &response)?;
+        return Err(BusError::new(
+            ErrorCode::Conflict,
+            "another decision of this request is being delivered to the runtime",
+        )
+        .with_details(json!({ "inProgress": true, "requestId": req.request_id })));
+    }
     let delivered: Result<RuntimeResult, BusError> = ctx
         .bus
         .request(
@@ -103,35 +94,92 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
             ctx.runtime_timeout,
         )
         .await;
-    if let Err(e) = delivered {
-        if e.code == ErrorCode::Gone {
-            tx.execute(
-                "UPDATE session.requests SET status = 'expired', reason = 'runtime_exited', resolved_at = now() WHERE id = $1",
-                &[&req.request_id],
-            )
-            .await
-            .map_err(db::error)?;
-            tx.commit().await.map_err(db::error)?;
+    match delivered {
+        Ok(_) => {}
+        Err(e) if e.code == ErrorCode::Gone => {
+            client
+                .execute(
+                    "UPDATE session.requests SET status = 'expired', reason = 'runtime_exited',
+                        resolved_at = now(), claim_response = NULL, claimed_by = NULL, claimed_at = NULL
+                     WHERE id = $1 AND status = 'pending'",
+                    &[&req.request_id],
+                )
+                .await
+                .map_err(db::error)?;
             return Err(BusError::new(
                 ErrorCode::Conflict,
                 "the request expired before a decision",
             )
             .with_details(json!({ "requestId": req.request_id })));
         }
-        return Err(e);
+        Err(e) => {
+            // Nothing reached the runtime (no bridge answers): another decision may be made.
+            // After a time-out the response may have been written, so the claim stays until
+            // the bridge's `request.resolved` or its lease.
+            if e.code == ErrorCode::Unavailable {
+                let _ = client
+                    .execute(
+                        "UPDATE session.requests SET claim_response = NULL, claimed_by = NULL, claimed_at = NULL
+                         WHERE id = $1 AND status = 'pending'",
+                        &[&req.request_id],
+                    )
+                    .await;
+            }
+            return Err(e);
+        }
     }
-    let row = tx
+    let row = client
         .query_one(
             &format!(
-                "UPDATE session.requests SET status = 'resolved', response = $2, decided_by = $3, resolved_at = now()
+                "UPDATE session.requests SET status = 'resolved', response = $2, decided_by = $3,
+                    resolved_at = COALESCE(resolved_at, now()),
+                    claim_response = NULL, claimed_by = NULL, claimed_at = NULL
                  WHERE id = $1 RETURNING {COLUMNS}"
             ),
             &[&req.request_id, &response, &decided_by],
         )
         .await
         .map_err(db::error)?;
-    tx.commit().await.map_err(db::error)?;
     record(&row)
+}
+
+/// A claim outlives the runtime time-out by this much before another decider may take over.
+const CLAIM_SLACK: Duration = Duration::from_secs(5);
+
+async fn read_request(
+    client: &deadpool_postgres::Client,
+    id: &str,
+) -> Result<RequestRecord, BusError> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM session.requests WHERE id = $1"),
+            &[&id],
+        )
+        .await
+        .map_err(db::error)?
+        .ok_or_else(|| BusError::not_found("request", id))?;
+    record(&row)
+}
+
+/// `Ok` while the request is pending; else the answer to a decision `response` of it.
+fn settled(current: &RequestRecord, response: &Value) -> Result<(), BusError> {
+    match current.status.as_str() {
+        "pending" => Ok(()),
+        "resolved" if current.response.as_ref() == Some(response) => Err(BusError::new(
+            ErrorCode::AlreadyResolved,
+            "this decision was already made",
+        )
+        .with_details(json!({ "request": current }))),
+        "resolved" => Err(BusError::new(
+            ErrorCode::Conflict,
+            "the request was already decided differently",
+        )
+        .with_details(json!({ "request": current }))),
+        _ => Err(
+            BusError::new(ErrorCode::Conflict, "the request expired before a decision")
+                .with_details(json!({ "request": current })),
+        ),
+    }
 }
 
 /// The runtime's response for a decision. Approvals take `decision` (+ `scope`) or a full
