@@ -18,7 +18,8 @@ pub struct ConsumerStatus {
     /// Applying, with no event failing for long and no backlog without progress.
     pub healthy: bool,
     /// Why not healthy: `stuck` (one event keeps failing), `lagging` (a backlog and no progress),
-    /// `stopped` (the consumer is not running).
+    /// `stopped` (the consumer is not running), `store_replaced` (a stream sequence already held
+    /// another event: `CM_EVENTS` was recreated under this database; see the runbook).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     /// Events applied by this instance since it started.

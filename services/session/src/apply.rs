@@ -18,6 +18,11 @@ pub enum Applied {
     Duplicate,
     /// The session was deleted: its late events are neither applied nor kept.
     Skipped,
+    /// The sequence already holds *another* event: the stream was recreated under this
+    /// database (a lost NATS store), and its sequences start over. Never a silent skip.
+    Conflict {
+        stored: uuid::Uuid,
+    },
 }
 
 pub async fn apply(
@@ -48,6 +53,16 @@ pub async fn apply(
     )
     .await?;
     if inserted == 0 {
+        let stored: uuid::Uuid = tx
+            .query_one(
+                "SELECT event_id FROM session.events WHERE seq = $1",
+                &[&seq],
+            )
+            .await?
+            .try_get(0)?;
+        if stored != event.id {
+            return Ok(Applied::Conflict { stored });
+        }
         return Ok(Applied::Duplicate);
     }
     if event.scope != Scope::Session {

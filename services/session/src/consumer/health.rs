@@ -53,6 +53,8 @@ struct State {
     last_error: Option<String>,
     dead_letters: u64,
     last_dead_letter_at: Option<DateTime<Utc>>,
+    /// Set for good once a sequence held another event: the operator must act (runbook).
+    store_replaced: Option<String>,
 }
 
 /// Shared between the consumer loop and the status command.
@@ -72,6 +74,7 @@ impl Default for ConsumerHealth {
             last_error: None,
             dead_letters: 0,
             last_dead_letter_at: None,
+            store_replaced: None,
         }))
     }
 }
@@ -122,6 +125,12 @@ impl ConsumerHealth {
         });
     }
 
+    /// The event stream was recreated under this database: not healthy until a restart after
+    /// the operator resolved it.
+    pub fn sequence_conflict(&self, error: &str) {
+        self.with(|s| s.store_replaced = Some(error.to_owned()));
+    }
+
     pub fn dead_lettered(&self) {
         METERS.dead_letters.add(1, &[]);
         self.with(|s| {
@@ -140,7 +149,9 @@ impl ConsumerHealth {
                 None => (None, 0, None),
             };
             let progress = s.last_applied_at.map_or(s.since, |(at, _)| at.max(s.since));
-            let problem = if !s.consuming && now.duration_since(s.since) >= STOPPED_AFTER {
+            let problem = if s.store_replaced.is_some() {
+                Some("store_replaced")
+            } else if !s.consuming && now.duration_since(s.since) >= STOPPED_AFTER {
                 Some("stopped")
             } else if failing_attempts >= STUCK_ATTEMPTS
                 || failing_since.is_some_and(|t| now.duration_since(t) >= STUCK_AFTER)
@@ -161,7 +172,7 @@ impl ConsumerHealth {
                 redeliveries: s.redeliveries,
                 failing_seq,
                 failing_attempts,
-                last_error: s.last_error.clone(),
+                last_error: s.store_replaced.clone().or_else(|| s.last_error.clone()),
                 dead_letters: s.dead_letters,
                 dead_letters_total,
                 last_dead_letter_at: s.last_dead_letter_at,

@@ -146,6 +146,16 @@ async fn step(
     let span = tracing::debug_span!("session.apply", seq, kind = event.body.kind(), session.id = %event.scope_id);
     cm_telemetry::set_parent_from(&span, msg.headers.as_ref());
     match apply_one(pool, seq, &event).instrument(span).await {
+        Ok(Applied::Conflict { stored }) => {
+            let error = format!(
+                "sequence {seq} already holds event {stored} in Postgres, not {}: CM_EVENTS was \
+                 recreated under this database (a lost or replaced NATS store)",
+                event.id
+            );
+            tracing::error!(seq, %error, "event not applied: its sequence is taken");
+            health.sequence_conflict(&error);
+            dead_letter_or_retry(bus, pool, health, msg, seq, delivered, Some(&event), &error).await
+        }
         Ok(applied) => {
             if applied == Applied::Duplicate {
                 tracing::debug!(seq, "event already applied");

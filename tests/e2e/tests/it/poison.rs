@@ -192,3 +192,59 @@ async fn notices(bus: &cm_bus::Bus) -> Vec<(String, Option<String>)> {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recreated_event_stream_over_an_existing_database_is_reported_not_skipped() {
+    let mut stack = TestStack::start(script()).await.unwrap();
+    a_new_session_is_persisted(&stack).await;
+
+    // The NATS store is lost: the stream comes back empty and its sequences start over.
+    let bus = stack.bus().await.unwrap();
+    bus.jetstream()
+        .delete_stream(cm_schemas::subjects::EVENTS_STREAM)
+        .await
+        .unwrap();
+    // Restarted without waiting for readiness: readiness is what must now say no.
+    for svc in [cm_e2e::Service::Session, cm_e2e::Service::RuntimeBridge] {
+        stack.stop_service(svc).await.unwrap();
+        stack.start_service(svc).await.unwrap();
+    }
+    // A new session's events take sequences Postgres holds already.
+    let api = stack.api.clone();
+    cm_test_support::wait_for("a session created", Duration::from_secs(30), move || {
+        let api = api.clone();
+        async move { api.create_session().await }
+    })
+    .await
+    .unwrap();
+
+    let api = stack.api.clone();
+    let ready = cm_test_support::wait_for(
+        "the conflict reported",
+        Duration::from_secs(60),
+        move || {
+            let api = api.clone();
+            async move {
+                let (status, ready) = api.get_raw("/api/ready").await?;
+                let consumer = &ready["checks"]["events"]["status"];
+                anyhow::ensure!(consumer["problem"] == "store_replaced", "{ready}");
+                anyhow::ensure!(status == 503, "ready answered {status}");
+                Ok(ready)
+            }
+        },
+    )
+    .await
+    .unwrap();
+    let consumer = &ready["checks"]["events"]["status"];
+    assert!(
+        consumer["deadLettersTotal"].as_u64().unwrap() >= 1,
+        "{ready}"
+    );
+    assert!(
+        consumer["lastError"]
+            .as_str()
+            .unwrap()
+            .contains("recreated"),
+        "{ready}"
+    );
+}
