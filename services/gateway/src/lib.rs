@@ -7,6 +7,7 @@ mod console;
 mod error;
 mod idempotency;
 mod openapi;
+mod params;
 mod routes;
 mod state;
 

@@ -189,19 +189,32 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
         op["security"] = json!([]);
     }
     let has_body = op.get("requestBody").is_some();
+    let system = op["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("Calls the runtime's"));
     let mut params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
     for name in path_params(path) {
         let description = describe_path_param(path, name);
+        let schema = path_param_schema(name);
         match params
             .iter_mut()
             .find(|p| p["name"] == name && p["in"] == "path")
         {
-            Some(p) if p.get("description").is_none() => p["description"] = json!(description),
-            Some(_) => {}
+            Some(p) => {
+                if p.get("description").is_none() {
+                    p["description"] = json!(description);
+                }
+                p["schema"] = schema;
+            }
             None => params.push(json!({
                 "name": name, "in": "path", "required": true, "description": description,
-                "schema": { "type": "string" },
+                "schema": schema,
             })),
+        }
+    }
+    for p in &mut params {
+        if !system {
+            constrain_param(p);
         }
     }
     if method == "post" {
@@ -209,8 +222,12 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Repeating a key with the same body replays the first answer \
                 (status and body) without running the request again; with another body it \
-                answers `409 conflict`. Keys are kept 24 hours.",
-            "schema": { "type": "string", "maxLength": 200 },
+                answers `409 conflict`, while the first still runs `409` with \
+                `details.inProgress`. A key is released for reuse only when nothing ran (a \
+                `400` of the request itself, a `503` before the command was sent); any other \
+                answer, `500`/`502`/`504` included, is kept and replayed. Keys are kept 24 \
+                hours.",
+            "schema": { "type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN },
         }));
     }
     if path.contains("/requests/") && method == "post" {
@@ -225,9 +242,6 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
         op["parameters"] = Value::Array(params.clone());
     }
     let validates = has_body || !params.is_empty();
-    let system = op["description"]
-        .as_str()
-        .is_some_and(|d| d.starts_with("Calls the runtime's"));
     let responses = object(op, "responses");
     let mut add = |status: &str, shared: &str| {
         responses
@@ -240,21 +254,27 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
     if !public {
         add("401", "Unauthorized");
     }
-    if !system && !path_params(path).is_empty() {
+    // A missing id may come from the path or from the body (`projectId`).
+    if !system && (!path_params(path).is_empty() || method != "get") {
         add("404", "NotFound");
     }
     // A system-owned session is read-only over HTTP: its owner drives it over the bus.
     if path.starts_with("/api/sessions/{id}") && method != "get" {
         add("403", "Forbidden");
     }
-    if method == "post" {
+    if method != "get" {
         add("409", "Conflict");
+    }
+    // A deleted session answers `410 gone` on every route under it.
+    if path.starts_with("/api/sessions/{id}") {
+        add("410", "Gone");
     }
     if has_body {
         add("413", "PayloadTooLarge");
     }
     if !public {
         add("503", "Unavailable");
+        add("504", "Timeout");
     }
     // Every error response of its own gets an example with the code its status stands for.
     for (status, response) in responses.iter_mut() {
@@ -296,6 +316,11 @@ fn shared_responses() -> Value {
             "the Idempotency-Key was used with another body", Value::Null),
         "PayloadTooLarge": response("The body is over the size limit",
             "payload_too_large", "request body is too large", Value::Null),
+        "Gone": response("The session was deleted", "gone", "the session was deleted",
+            json!({ "id": examples::SESSION_ID, "resource": "session" })),
+        "Timeout": response("The service or the runtime did not answer in time; the request \
+            may have run (an `Idempotency-Key` retry replays this answer)", "timeout",
+            "cm.v1.session.get timed out", Value::Null),
         "Unavailable": retry_after(response("A dependency is down; `details.dependency` names \
             it. The request may be sent again after `Retry-After`", "unavailable",
             "the session service is not answering", json!({ "dependency": "session" }))),
@@ -342,6 +367,66 @@ fn error_code_of(status: &str) -> Option<(&'static str, &'static str)> {
         "504" => ("timeout", "the runtime did not answer in time"),
         _ => return None,
     })
+}
+
+/// What the gateway accepts in `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// The schema of a path parameter: exactly what `crate::params::check_path_param` accepts.
+fn path_param_schema(name: &str) -> Value {
+    match name {
+        "key" => json!({ "type": "string", "pattern": crate::params::KEY_PATTERN }),
+        "messageId" | "name" => json!({ "type": "string", "pattern": crate::params::NAME_PATTERN }),
+        _ => json!({ "type": "string", "pattern": crate::params::ID_PATTERN }),
+    }
+}
+
+/// Ranges the gateway enforces on shared query and header parameters, stated in the schema.
+fn constrain_param(p: &mut Value) {
+    let (name, place) = (p["name"].as_str().unwrap_or_default(), p["in"].as_str());
+    match (name, place) {
+        ("Last-Event-ID", Some("header")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::SEQ_PATTERN });
+        }
+        ("after", Some("query")) => {
+            p["schema"] = json!({
+                "type": "integer", "format": "int64", "minimum": 0,
+                "maximum": crate::params::MAX_SEQ,
+            });
+        }
+        ("sessionId" | "scopeId" | "projectId", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::ID_PATTERN });
+        }
+        ("limit", Some("query")) => {
+            p["schema"] = json!({
+                "type": "integer", "format": "int32",
+                "minimum": crate::params::MIN_LIMIT, "maximum": crate::params::MAX_LIMIT,
+            });
+        }
+        ("cursor", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::CURSOR_PATTERN });
+        }
+        ("archived" | "systemOwned", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "enum": ["false", "true", "all"] });
+        }
+        ("scope", Some("query")) => {
+            p["schema"] = json!({
+                "type": "string", "enum": ["session", "project", "job", "runtime", "extension"],
+            });
+        }
+        ("kind", Some("query"))
+            if p["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("toolCall")) =>
+        {
+            p["schema"] =
+                json!({ "type": "string", "enum": ["approval", "toolInput", "toolCall"] });
+        }
+        ("kind", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::routes::KINDS_PATTERN });
+        }
+        _ => {}
+    }
 }
 
 /// The `{name}` segments of a route template.

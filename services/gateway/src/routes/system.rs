@@ -237,7 +237,8 @@ pub(crate) fn openapi_paths() -> (Map<String, Value>, Vec<&'static str>) {
             parameters.extend(spec.iter().map(|(name, kind)| {
                 let schema = match kind {
                     Str => json!({ "type": "string" }),
-                    Int => json!({ "type": "integer" }),
+                    // The runtime reads its numbers as `u32`.
+                    Int => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
                     Bool => json!({ "type": "boolean" }),
                     List => json!({ "type": "array", "items": { "type": "string" } }),
                 };
@@ -347,7 +348,10 @@ fn from_query(spec: &[(&str, Kind)], query: &[(String, String)]) -> ApiResult<Ma
             |what: &str| ApiError(BusError::validation(name, format!("{name} must be {what}")));
         let value = match kind {
             Kind::Str => Value::String(raw.clone()),
-            Kind::Int => Value::from(raw.parse::<i64>().map_err(|_| bad("an integer"))?),
+            Kind::Int => Value::from(
+                raw.parse::<u32>()
+                    .map_err(|_| bad(&format!("an integer from 0 to {}", u32::MAX)))?,
+            ),
             Kind::Bool => Value::Bool(raw.parse::<bool>().map_err(|_| bad("true or false"))?),
             Kind::List => {
                 let mut list = match out.remove(name) {
