@@ -3,8 +3,11 @@
 //! Only [`OPERATOR_METHODS`] (plus the configured `extra_operator_methods`) are forwarded, so
 //! this endpoint can never start, steer or delete a thread behind the session store's back.
 //! Errors are mapped for callers: a method the runtime lacks is `not_supported` (HTTP 501), a
-//! request the runtime rejects as malformed is `validation` on `params`, the rest as every
-//! other command maps them ([`rpc_error`]).
+//! request the runtime rejects as invalid (JSON-RPC -32600 "invalid request" — malformed
+//! params, an unknown cursor, a missing login — or -32602 "invalid params") is `validation`
+//! on `params` with the runtime's message (HTTP 400), the rest as every other command maps
+//! them ([`rpc_error`]). Only this pass-through maps -32600 so: the session service reads
+//! some of the lifecycle commands' -32600 refusals as `runtime_error` ("already archived").
 
 use std::sync::Arc;
 
@@ -56,13 +59,12 @@ fn operator_error(e: RpcError) -> BusError {
         )
         .with_details(json!({ "method": method })),
         RpcError::Server {
-            code: -32600,
+            code: code @ (-32600 | -32602),
             message,
             method,
-            ..
-        } if message.starts_with("Invalid request") => {
-            BusError::validation("params", format!("{method}: {message}"))
-        }
+            data,
+        } => BusError::validation("params", format!("{method}: {message}"))
+            .with_details(json!({ "field": "params", "rpcCode": code, "data": data })),
         _ => rpc_error(e),
     }
 }
@@ -103,10 +105,16 @@ mod tests {
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(err.details["field"], "params");
 
-        let auth = server_error(
-            -32600,
-            "codex account authentication required to read rate limits",
-        );
-        assert_eq!(operator_error(auth).code, ErrorCode::RuntimeError);
+        // Any request the runtime calls invalid is the caller's to fix, with its message.
+        let cursor = server_error(-32600, "invalid cursor: ");
+        let err = operator_error(cursor);
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.details["rpcCode"], -32600);
+        assert!(err.message.contains("invalid cursor"), "{}", err.message);
+        let params = server_error(-32602, "Invalid params");
+        assert_eq!(operator_error(params).code, ErrorCode::Validation);
+
+        let internal = server_error(-32603, "failed to upload feedback");
+        assert_eq!(operator_error(internal).code, ErrorCode::RuntimeError);
     }
 }
