@@ -183,7 +183,34 @@ const TAGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Builds one request body schema.
+type BodySchema = fn() -> Value;
+
+/// Request bodies whose Rust type (`serde_json::Value`) says less than the handler checks.
+const BODY_SCHEMAS: &[(&str, BodySchema)] = &[
+    ("putSetting", setting_value),
+    ("putSessionSetting", setting_value),
+    ("patchSetting", merge_patch),
+    ("patchSessionSetting", merge_patch),
+];
+
+/// A setting value: any JSON but `null`.
+fn setting_value() -> Value {
+    json!({ "not": { "type": "null" } })
+}
+
+/// A JSON merge patch for an object value.
+fn merge_patch() -> Value {
+    json!({ "type": "object" })
+}
+
 fn decorate_operation(path: &str, method: &str, op: &mut Value) {
+    let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+    if let Some((_, schema)) = BODY_SCHEMAS.iter().find(|(op_id, _)| *op_id == id)
+        && let Some(media) = op.pointer_mut("/requestBody/content/application~1json")
+    {
+        media["schema"] = schema();
+    }
     let public = op["security"] == json!([{}]);
     if public {
         op["security"] = json!([]);
