@@ -9,6 +9,7 @@
 //! responses each kind of operation can give — is added here, in one place.
 
 mod codex;
+mod constraints;
 pub mod examples;
 mod sample;
 
@@ -60,6 +61,7 @@ pub fn document(public: OpenApi, protected: OpenApi) -> Value {
     if let Err(e) = resolve_components(&mut doc) {
         panic!("OpenAPI components: {e}");
     }
+    constraints::apply(schemas_of(&mut doc));
     match codex::components(&codex_names, crate::routes::system_path_params_of) {
         Ok(codex) => schemas_of(&mut doc).extend(codex),
         Err(e) => panic!("OpenAPI app-server schemas: {e}"),
@@ -303,6 +305,12 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
         add("503", "Unavailable");
         add("504", "Timeout");
     }
+    // An event stream is described frame by frame (what SSE clients and checkers parse).
+    for response in responses.values_mut() {
+        if let Some(media) = response.pointer_mut("/content/text~1event-stream") {
+            media["schema"] = sse_frame();
+        }
+    }
     // Every error response of its own gets an example with the code its status stands for.
     for (status, response) in responses.iter_mut() {
         let Some(media) = response.pointer_mut("/content/application~1json") else {
@@ -316,6 +324,35 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
             media["example"] = examples::error(code, message);
         }
     }
+}
+
+/// One Server-Sent Events frame of `/api/events` and `/api/sessions/{id}/events`: `id` the
+/// stream sequence, `event` the kind, `data` JSON — a `StreamedEvent`, or the small objects of
+/// `gap` (`{from, to, action}`) and `dropped` (`{reason, lastSeq}`). Heartbeats are comments.
+fn sse_frame() -> Value {
+    let gap = json!({ "type": "object", "required": ["from", "to", "action"], "properties": {
+        "from": { "type": "integer" }, "to": { "type": "integer" },
+        "action": { "const": "refetch_snapshot" } } });
+    let dropped = json!({ "type": "object", "required": ["reason", "lastSeq"], "properties": {
+        "reason": { "const": "slow_consumer" }, "lastSeq": { "type": "integer" } } });
+    json!({
+        "type": "object",
+        "description": "One frame: `id` is the stream sequence (resume with it as \
+            `Last-Event-ID`), `event` the kind, `data` a `StreamedEvent` as JSON; `gap` and \
+            `dropped` frames carry their own small objects.",
+        "properties": {
+            "id": { "type": "string", "pattern": "^[0-9]+$" },
+            "event": { "type": "string" },
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": { "anyOf": [
+                    { "$ref": "#/components/schemas/StreamedEvent" }, gap, dropped,
+                ] },
+            },
+        },
+        "required": ["data"],
+    })
 }
 
 /// The error responses most operations share, referenced as `#/components/responses/<Name>`.
