@@ -3,6 +3,7 @@
 
 mod access_log;
 mod auth;
+mod body_shape;
 mod console;
 mod error;
 mod idempotency;

@@ -100,6 +100,7 @@ pub fn openapi() -> serde_json::Value {
 pub fn router(state: AppState, token: Arc<str>) -> Router {
     let (protected, _) = documented().split_for_parts();
     let protected = protected
+        .route_layer(axum::middleware::from_fn(crate::body_shape::middleware))
         // System routes (A4, R6).
         .merge(system::routes())
         .layer(axum::middleware::from_fn_with_state(

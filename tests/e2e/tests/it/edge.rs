@@ -19,6 +19,18 @@ async fn get_with(stack: &TestStack, path: &str, header: Option<(&str, &str)>) -
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
+async fn put(stack: &TestStack, path: &str, body: &Value) -> (u16, Value) {
+    let resp = reqwest::Client::new()
+        .put(stack.api.url(path))
+        .bearer_auth(&stack.api.token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
 fn field(body: &Value) -> (&str, &str) {
     (
         body["error"]["code"].as_str().unwrap_or_default(),
@@ -124,6 +136,27 @@ async fn out_of_range_input_is_a_validation_error_and_the_gateway_keeps_serving(
     assert_eq!(
         (status, field(&body)),
         (400, ("validation", "key")),
+        "{body}"
+    );
+
+    // A typed body is an object: serde would read `["t"]` as a CreateSession (title "t").
+    let (status, body) = stack
+        .api
+        .post_raw("/api/sessions", &json!(["t"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, field(&body)),
+        (400, ("validation", "body")),
+        "{body}"
+    );
+    // A setting value may be an array; `null` is no value.
+    let (status, _) = put(&stack, "/api/settings/edge.list", &json!([1, 2])).await;
+    assert_eq!(status, 200);
+    let (status, body) = put(&stack, "/api/settings/edge.list", &Value::Null).await;
+    assert_eq!(
+        (status, field(&body)),
+        (400, ("validation", "value")),
         "{body}"
     );
 
