@@ -78,6 +78,7 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         // Bus only: the HTTP API refuses it.
         ("CreateSession", "owner", json!({ "not": {} })),
         ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),
+        ("EntryBody", "turnId", json!({ "minLength": 1 })),
     ];
     for component in ["Controls", "ControlDefaults", "ControlsPatch"] {
         rows.push((component, "model", model.clone()));

@@ -302,8 +302,13 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
         add("413", "PayloadTooLarge");
     }
     if !public {
+        add("500", "Internal");
         add("503", "Unavailable");
         add("504", "Timeout");
+    }
+    // What reaches the runtime through the session service can come back as its error.
+    if !system && path.starts_with("/api/sessions") && method != "get" {
+        add("502", "RuntimeError");
     }
     // An event stream is described frame by frame (what SSE clients and checkers parse).
     for response in responses.values_mut() {
@@ -380,6 +385,13 @@ fn shared_responses() -> Value {
             "the Idempotency-Key was used with another body", Value::Null),
         "PayloadTooLarge": response("The body is over the size limit",
             "payload_too_large", "request body is too large", Value::Null),
+        "Internal": response("A bug: the cause is logged once, under `details.traceId`",
+            "internal", "internal error while handling cm.v1.session.get",
+            json!({ "traceId": "ea87a1f619bf94e1f3b1aadad7dcaf5e" })),
+        "RuntimeError": response("The runtime answered with an error of its own; \
+            `details.rpcCode` is its JSON-RPC code", "runtime_error",
+            "thread/fork: no rollout found for thread id 019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
+            json!({ "rpcCode": -32600, "data": null })),
         "Gone": response("The session was deleted", "gone", "the session was deleted",
             json!({ "id": examples::SESSION_ID, "resource": "session" })),
         "Timeout": response("The service or the runtime did not answer in time; the request \
