@@ -112,9 +112,20 @@ pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusE
     Ok(rt.status())
 }
 
-/// Maps a JSON-RPC failure to a bus error.
+/// Maps a JSON-RPC failure to a bus error. The runtime's other -32600 refusals stay
+/// `runtime_error`: the session service reads some of them by message ("already archived").
 pub(crate) fn rpc_error(e: RpcError) -> BusError {
     match &e {
+        // A steer or interrupt that finds the turn already over (it ended between the session
+        // service's check and the call): the same answer as when the session knew it.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            ..
+        } if message.contains("no active turn") => {
+            BusError::new(ErrorCode::NoActiveTurn, format!("{method}: {message}"))
+        }
         RpcError::Server {
             code: -32601,
             method,

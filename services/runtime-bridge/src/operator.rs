@@ -117,4 +117,13 @@ mod tests {
         let internal = server_error(-32603, "failed to upload feedback");
         assert_eq!(operator_error(internal).code, ErrorCode::RuntimeError);
     }
+
+    #[test]
+    fn commands_keep_runtime_errors_but_a_turn_already_over_is_no_active_turn() {
+        let over = server_error(-32600, "no active turn to steer");
+        assert_eq!(rpc_error(over).code, ErrorCode::NoActiveTurn);
+        // The session service reads these by message as runtime_error.
+        let archived = server_error(-32600, "thread is already archived");
+        assert_eq!(rpc_error(archived).code, ErrorCode::RuntimeError);
+    }
 }

@@ -80,7 +80,12 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),
         ("EntryBody", "turnId", json!({ "minLength": 1 })),
     ];
-    for component in ["Controls", "ControlDefaults", "ControlsPatch"] {
+    for component in [
+        "Controls",
+        "ControlDefaults",
+        "ControlsPatch",
+        "TurnOverrides",
+    ] {
         rows.push((component, "model", model.clone()));
         rows.push((component, "effort", one_of(EFFORTS, true)));
         rows.push((component, "approvalPolicy", one_of(APPROVAL_POLICIES, true)));
