@@ -34,6 +34,8 @@ pub const ID_PATTERN: &str = r"^[^\s\x00-\x1f\x7f-\x9f.*>]{1,200}$";
 /// A name the client or the runtime's configuration chose (`{messageId}`, an MCP server's
 /// `{name}`): 1 to [`MAX_ID_LEN`] characters, none of them a control character.
 pub const NAME_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]{1,200}$";
+/// Free text in a query string (the system routes' string parameters): no control characters.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*$";
 /// A setting key: 1 to 128 of `A-Z a-z 0-9 . _ -` (what the session service stores).
 pub const KEY_PATTERN: &str = "^[A-Za-z0-9._-]{1,128}$";
 pub const MAX_KEY_LEN: usize = 128;

@@ -112,6 +112,22 @@ pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusE
     Ok(rt.status())
 }
 
+/// The runtime's message on one line: it may echo a caller's input (an id, a cursor) with
+/// control characters in it, and a bus error's message travels in a NATS header too, where a
+/// CR or LF has no place. Control characters are written escaped (`\r`, `\u{0}`).
+pub(crate) fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Maps a JSON-RPC failure to a bus error. The runtime's other -32600 refusals stay
 /// `runtime_error`: the session service reads some of them by message ("already archived").
 pub(crate) fn rpc_error(e: RpcError) -> BusError {
@@ -139,8 +155,11 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
             message,
             data,
             method,
-        } => BusError::new(ErrorCode::RuntimeError, format!("{method}: {message}"))
-            .with_details(json!({ "rpcCode": code, "data": data })),
+        } => BusError::new(
+            ErrorCode::RuntimeError,
+            format!("{method}: {}", one_line(message)),
+        )
+        .with_details(json!({ "rpcCode": code, "data": data })),
         RpcError::Timeout { .. } => BusError::new(ErrorCode::Timeout, e.to_string()),
         RpcError::Exited | RpcError::Io(_) => BusError::unavailable("runtime", e.to_string()),
     }

@@ -16,7 +16,7 @@ use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 
 use crate::appserver::RpcError;
-use crate::commands::{instance, rpc_error};
+use crate::commands::{instance, one_line, rpc_error};
 use crate::supervisor::Runtime;
 
 /// Forwards one allowed operator method with the bridge's call time-out.
@@ -63,7 +63,7 @@ fn operator_error(e: RpcError) -> BusError {
             message,
             method,
             data,
-        } => BusError::validation("params", format!("{method}: {message}"))
+        } => BusError::validation("params", format!("{method}: {}", one_line(message)))
             .with_details(json!({ "field": "params", "rpcCode": code, "data": data })),
         _ => rpc_error(e),
     }
@@ -113,6 +113,15 @@ mod tests {
         assert!(err.message.contains("invalid cursor"), "{}", err.message);
         let params = server_error(-32602, "Invalid params");
         assert_eq!(operator_error(params).code, ErrorCode::Validation);
+
+        // The runtime echoes input; the message stays one line (it travels in a NATS header).
+        let echoed = operator_error(server_error(-32600, "invalid login id: a\r\nb\u{0}"));
+        assert!(
+            !echoed.message.chars().any(char::is_control),
+            "{}",
+            echoed.message
+        );
+        assert!(echoed.message.contains("a\\r\\nb"), "{}", echoed.message);
 
         let internal = server_error(-32603, "failed to upload feedback");
         assert_eq!(operator_error(internal).code, ErrorCode::RuntimeError);

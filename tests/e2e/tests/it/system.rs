@@ -122,6 +122,21 @@ async fn system_routes_reach_the_runtime_and_map_its_errors() {
         (400, "validation", "params"),
     )
     .await;
+    refused(
+        &api,
+        None,
+        "/api/models?cursor=",
+        (400, "validation", "params"),
+    )
+    .await;
+    // Control characters stop at the gateway (the runtime would echo them in its message).
+    refused(
+        &api,
+        None,
+        "/api/models?cursor=a%0D%0Ab",
+        (400, "validation", "cursor"),
+    )
+    .await;
     let cancel = Some(json!({ "loginId": "nope" }));
     refused(
         &api,

@@ -200,4 +200,20 @@ mod tests {
         assert!(check_id("sessionId", "a.b").is_err());
         assert!(parse_scope("jobs").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn no_kind_list_panics(s in proptest::prelude::any::<String>()) {
+            let _ = parse_kinds(Some(&s));
+        }
+
+        #[test]
+        fn kind_lists_of_the_documented_grammar_are_accepted(
+            s in "(\\*|[a-z0-9_]{1,8}(\\.[a-z0-9_]{1,8}){0,2}(\\.\\*)?)( ?, ?[a-z0-9_]{1,8}(\\.[a-z0-9_]{1,8}){0,2}(\\.\\*)?){0,5}"
+        ) {
+            proptest::prop_assert!(parse_kinds(Some(&s)).is_ok(), "{s:?}");
+        }
+    }
 }
