@@ -128,10 +128,22 @@ pub(crate) fn one_line(message: &str) -> String {
         .collect()
 }
 
-/// Maps a JSON-RPC failure to a bus error. The runtime's other -32600 refusals stay
-/// `runtime_error`: the session service reads some of them by message ("already archived").
+/// Maps a JSON-RPC failure to a bus error. A request the runtime could not even parse
+/// (-32600 "Invalid request: ..." — an unknown variant, a wrong type — or -32602) ran nothing
+/// and is the caller's to fix: `validation` on `params` with the runtime's message. The
+/// runtime's other -32600 refusals stay `runtime_error`: the session service reads some of
+/// them by message ("no rollout found").
 pub(crate) fn rpc_error(e: RpcError) -> BusError {
     match &e {
+        RpcError::Server {
+            code,
+            message,
+            method,
+            data,
+        } if *code == -32602 || (*code == -32600 && message.starts_with("Invalid request")) => {
+            BusError::validation("params", format!("{method}: {}", one_line(message)))
+                .with_details(json!({ "field": "params", "rpcCode": code, "data": data }))
+        }
         // A steer or interrupt that finds the turn already over (it ended between the session
         // service's check and the call): the same answer as when the session knew it.
         RpcError::Server {

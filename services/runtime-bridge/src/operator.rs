@@ -132,7 +132,14 @@ mod tests {
         let over = server_error(-32600, "no active turn to steer");
         assert_eq!(rpc_error(over).code, ErrorCode::NoActiveTurn);
         // The session service reads these by message as runtime_error.
-        let archived = server_error(-32600, "thread is already archived");
+        let archived = server_error(-32600, "no rollout found for thread id x");
         assert_eq!(rpc_error(archived).code, ErrorCode::RuntimeError);
+        // What the runtime could not parse ran nothing: the caller's to fix.
+        let unparsed = server_error(-32600, "Invalid request: unknown variant `on-failure`");
+        let err = rpc_error(unparsed);
+        assert_eq!(
+            (err.code, &err.details["field"]),
+            (ErrorCode::Validation, &json!("params"))
+        );
     }
 }

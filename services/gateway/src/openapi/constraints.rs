@@ -86,9 +86,16 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         "ControlsPatch",
         "TurnOverrides",
     ] {
+        // turn/start of the pinned runtime knows no `on-failure` (its AskForApproval is
+        // untrusted, on-request, never or granular): a turn's override cannot be it.
+        let policies: Vec<&str> = APPROVAL_POLICIES
+            .iter()
+            .copied()
+            .filter(|p| component != "TurnOverrides" || *p != "on-failure")
+            .collect();
         rows.push((component, "model", model.clone()));
         rows.push((component, "effort", one_of(EFFORTS, true)));
-        rows.push((component, "approvalPolicy", one_of(APPROVAL_POLICIES, true)));
+        rows.push((component, "approvalPolicy", one_of(&policies, true)));
         rows.push((component, "sandbox", one_of(SANDBOX_MODES, true)));
     }
     rows.push((
