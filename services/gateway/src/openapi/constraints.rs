@@ -10,6 +10,9 @@ use cm_schemas::controls::{
 use cm_schemas::session::TRANSCRIPT_ROLES;
 use serde_json::{Map, Value, json};
 
+/// Types of the pinned app-server protocol the table refers to (as `codex.<Name>`).
+pub const CODEX_TYPES: [&str; 1] = ["ReviewTarget"];
+
 /// Some non-whitespace character (the services trim and refuse blank texts).
 const NOT_BLANK: &str = r"\S";
 /// An absolute path without control characters (a working directory).
@@ -40,10 +43,10 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         (
             "ReviewBody",
             "target",
+            // What review/start of the pinned runtime accepts.
             json!({ "anyOf": [
                 { "type": "null" },
-                { "type": "object", "required": ["type"],
-                  "properties": { "type": { "type": "string" } } },
+                { "$ref": "#/components/schemas/codex.ReviewTarget" },
             ] }),
         ),
         (

@@ -48,7 +48,9 @@ pub fn document(public: OpenApi, protected: OpenApi) -> Value {
     let mut api = public;
     api.merge(protected);
     let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
-    let (system_paths, codex_names) = crate::routes::system_openapi();
+    let (system_paths, mut codex_names) = crate::routes::system_openapi();
+    // Pinned runtime types that HTTP bodies name (`constraints`).
+    codex_names.extend(constraints::CODEX_TYPES);
     let paths = object(&mut doc, "paths");
     for (path, item) in system_paths {
         paths.insert(path, item);
