@@ -151,9 +151,21 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
             message,
             method,
             ..
-        } if message.contains("no active turn") => {
-            BusError::new(ErrorCode::NoActiveTurn, format!("{method}: {message}"))
-        }
+        } if message.contains("no active turn") => BusError::new(
+            ErrorCode::NoActiveTurn,
+            format!("{method}: {}", one_line(message)),
+        ),
+        // The running turn takes no input (a review turn): the turn's state forbids it.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            data,
+        } if message.contains("cannot steer") => BusError::new(
+            ErrorCode::Conflict,
+            format!("{method}: {}", one_line(message)),
+        )
+        .with_details(json!({ "reason": "not_steerable", "data": data })),
         RpcError::Server {
             code: -32601,
             method,

@@ -131,6 +131,8 @@ mod tests {
     fn commands_keep_runtime_errors_but_a_turn_already_over_is_no_active_turn() {
         let over = server_error(-32600, "no active turn to steer");
         assert_eq!(rpc_error(over).code, ErrorCode::NoActiveTurn);
+        let review = server_error(-32600, "cannot steer a review turn");
+        assert_eq!(rpc_error(review).code, ErrorCode::Conflict);
         // The session service reads these by message as runtime_error.
         let archived = server_error(-32600, "no rollout found for thread id x");
         assert_eq!(rpc_error(archived).code, ErrorCode::RuntimeError);
