@@ -4,11 +4,14 @@
 #         validation of docker-compose.yml), libssl-dev + pkg-config (the CLI's https client
 #         links the system OpenSSL), nodejs + npm, chromium (the browser tests)
 #   npm:  @openai/codex@0.171.0 into the project-local prefix .tools/codex
+#   pip:  schemathesis (the API fuzzer of scripts/test-api-fuzz.sh) into the project-local
+#         venv .tools/schemathesis
 # Idempotent: it installs only what is missing, so a second run takes about a second.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CODEX_VERSION="0.171.0"
+SCHEMATHESIS_VERSION="4.32.5"
 
 need_apt=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || need_apt+=(nats-server)
@@ -38,4 +41,12 @@ if [ ! -x "$CODEX_BIN" ] || ! "$CODEX_BIN" --version 2>/dev/null | grep -q "$COD
     (cd "$CODEX_PREFIX" && npm install --silent --no-audit --no-fund --prefix . "@openai/codex@$CODEX_VERSION")
 fi
 "$CODEX_BIN" --version >/dev/null
-echo "install-deps: ok ($("$CODEX_BIN" --version))"
+
+ST_VENV="$ROOT/.tools/schemathesis"
+ST_BIN="$ST_VENV/bin/schemathesis"
+if [ ! -x "$ST_BIN" ] || ! "$ST_BIN" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    echo "install-deps: pip install schemathesis==$SCHEMATHESIS_VERSION into .tools/schemathesis"
+    python3 -m venv "$ST_VENV"
+    "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+echo "install-deps: ok ($("$CODEX_BIN" --version), $("$ST_BIN" --version))"

@@ -26,6 +26,9 @@ scripts/build-web.sh
 (cd web && npx vitest run)
 # Screenshots of test runs go next to the build, not over the ones committed in docs/.
 CM_SCREENSHOT_DIR="${CM_SCREENSHOT_DIR:-$CARGO_TARGET_DIR/screenshots}" scripts/test-browser.sh
+# The API under schemathesis: every operation fuzzed against a throw-away stack, which must
+# still serve afterwards (docs/api.md, "Fuzzing").
+scripts/test-api-fuzz.sh
 cargo run -q -p cm-e2e --bin api-coverage --locked
 scripts/check-compose.sh
 echo "test.sh: all checks passed in $(( $(date +%s) - started )) s"

@@ -5,14 +5,15 @@
 //! handler. The session service either reserves the key ([`BeginOutcome::Proceed`]), answers
 //! the stored response ([`BeginOutcome::Replay`]), or refuses with `conflict` (the key was used
 //! for a different request, `details.inProgress = true` while the first request still runs).
-//! After the handler, [`CompleteIdempotent`] stores the response, or releases the reservation
-//! when `response` is absent (server errors, so the client may retry).
+//! After the handler, [`CompleteIdempotent`] stores the response — whatever it is, when the
+//! request may have run — or releases the reservation when `response` is absent (answers that
+//! say nothing ran: `400`, `413`, `429`, `503`), so the client may retry.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Longest accepted `Idempotency-Key` (visible ASCII characters).
-pub const MAX_KEY_LEN: usize = 200;
+pub const MAX_KEY_LEN: usize = 255;
 /// Largest response body stored for replay. Kept well under NATS's default 1 MiB `max_payload`,
 /// since the body travels in one [`CompleteIdempotent`] message.
 pub const MAX_STORED_BODY_BYTES: usize = 256 * 1024;
@@ -28,7 +29,7 @@ pub const DEFAULT_LEASE_SECS: u32 = 5 * 60;
 pub struct BeginIdempotent {
     /// Whose key this is: keys of different principals never collide.
     pub scope: String,
-    /// The client's `Idempotency-Key` (1–200 visible ASCII characters).
+    /// The client's `Idempotency-Key` (1–255 visible ASCII characters).
     pub key: String,
     /// Lower-case hex SHA-256 of the request (method, path and query, canonical body).
     pub request_hash: String,

@@ -7,10 +7,14 @@
 //! and asks the session service (`cm.v1.session.idempotency.begin`), which keeps the records in
 //! Postgres (`session.idempotency`) for 24 hours:
 //!
-//! - new key: reserved; the handler runs; its response is stored
-//!   (`cm.v1.session.idempotency.complete`) and returned. 5xx and 429 answers are not stored —
-//!   the reservation is released so the client may retry; neither is a body over
-//!   [`MAX_STORED_BODY_BYTES`] (logged);
+//! - new key: reserved; the handler runs — in a task of its own, so a client that hangs up
+//!   does not cancel it half-way; its response is stored (`cm.v1.session.idempotency.complete`)
+//!   and returned. A key whose request may have executed is never released: every answer is
+//!   stored, `500`, `502` and `504` included, and replayed to a retry. Only the answers that
+//!   say nothing ran release the key for another try ([`nothing_ran`]): `400` (the request
+//!   itself is invalid), `413`, `429`, and `503 unavailable` (a dependency was down before the
+//!   command ran). A body over [`MAX_STORED_BODY_BYTES`] cannot be stored: the key stays
+//!   reserved until its lease ends (logged);
 //! - same key, same request, completed: the stored status, content type and body, with
 //!   `Idempotent-Replayed: true`;
 //! - same key, different request: `409 conflict`;
@@ -32,8 +36,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cm_schemas::BusError;
 use cm_schemas::idempotency::{
-    BeginIdempotent, BeginOutcome, CompleteIdempotent, CompleteOutcome, MAX_STORED_BODY_BYTES,
-    StoredResponse, valid_key,
+    BeginIdempotent, BeginOutcome, CompleteIdempotent, CompleteOutcome, MAX_KEY_LEN,
+    MAX_STORED_BODY_BYTES, StoredResponse, valid_key,
 };
 use cm_schemas::subjects::{self, prefix, verb};
 use serde_json::Value;
@@ -82,7 +86,9 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
         return bad_key("send one Idempotency-Key header");
     }
     let Some(key) = value.to_str().ok().filter(|k| valid_key(k)) else {
-        return bad_key("Idempotency-Key must be 1-200 visible ASCII characters");
+        return bad_key(&format!(
+            "Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters (! to ~)"
+        ));
     };
     let key = key.to_owned();
     let (parts, body) = req.into_parts();
@@ -109,10 +115,34 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
         Ok(BeginOutcome::Replay { response }) => return replay(response),
         Err(e) => return ApiError(e).into_response(),
     };
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
-        .await;
-    finish(&idem, key, reservation, response).await
+    // Once reserved, the request runs to its end and its answer is recorded even when the
+    // client goes away meanwhile: a retry must find the outcome, not a half-run request.
+    let run = tokio::spawn(async move {
+        let response = next
+            .run(Request::from_parts(parts, Body::from(bytes)))
+            .await;
+        finish(&idem, key, reservation, response).await
+    });
+    match run.await {
+        Ok(response) => response,
+        Err(e) => {
+            // A panic in the handler: the reservation stays until its lease ends.
+            ApiError(BusError::internal(format!("request failed: {e}"))).into_response()
+        }
+    }
+}
+
+/// Whether an answer says the request did not run, so its key may be used again: the request
+/// was refused as it stands (`400`, `413`), no slot was free (`429`), or a dependency was down
+/// before the command ran (`503 unavailable`). Anything else may have executed something.
+fn nothing_ran(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::BAD_REQUEST
+            | StatusCode::PAYLOAD_TOO_LARGE
+            | StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+    )
 }
 
 /// Stores the handler's response for replay (or releases the key) and returns the response.
@@ -124,7 +154,7 @@ async fn finish(idem: &Idempotency, key: String, reservation: String, resp: Resp
         reservation,
         response: None,
     };
-    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+    if nothing_ran(status) {
         complete(idem, &done).await;
         return resp;
     }
@@ -132,7 +162,8 @@ async fn finish(idem: &Idempotency, key: String, reservation: String, resp: Resp
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(e) => {
-            complete(idem, &done).await;
+            // The request ran; its answer is lost. The key stays reserved until its lease ends.
+            tracing::warn!(key = %done.key, error = %e, "response could not be read: not stored");
             let e = BusError::internal(format!("response could not be read: {e}"));
             return ApiError(e).into_response();
         }
@@ -149,11 +180,15 @@ async fn finish(idem: &Idempotency, key: String, reservation: String, resp: Resp
                 body: text.to_owned(),
             });
         }
-        _ => tracing::warn!(
-            key = %done.key,
-            bytes = bytes.len(),
-            "response too large or not UTF-8: not stored for idempotent replay"
-        ),
+        _ => {
+            // Not storable, yet it ran: the key is not released (a retry waits out the lease).
+            tracing::warn!(
+                key = %done.key,
+                bytes = bytes.len(),
+                "response too large or not UTF-8: not stored; the key stays reserved"
+            );
+            return Response::from_parts(parts, Body::from(bytes));
+        }
     }
     complete(idem, &done).await;
     Response::from_parts(parts, Body::from(bytes))
@@ -291,6 +326,18 @@ mod tests {
             String::from_utf8_lossy(&out),
             r#"{"a":"é\"","b":[{"a":null,"z":1}]}"#
         );
+    }
+
+    #[test]
+    fn only_answers_where_nothing_ran_release_the_key() {
+        for kept in [200, 201, 202, 404, 409, 410, 423, 500, 501, 502, 504] {
+            let status = StatusCode::from_u16(kept).unwrap_or_default();
+            assert!(!nothing_ran(status), "{kept}");
+        }
+        for released in [400, 413, 429, 503] {
+            let status = StatusCode::from_u16(released).unwrap_or_default();
+            assert!(nothing_ran(status), "{released}");
+        }
     }
 
     #[test]

@@ -3,10 +3,12 @@
 
 mod access_log;
 mod auth;
+mod body_shape;
 mod console;
 mod error;
 mod idempotency;
 mod openapi;
+mod params;
 mod routes;
 mod state;
 

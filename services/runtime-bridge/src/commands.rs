@@ -114,9 +114,60 @@ pub async fn status(rt: Arc<Runtime>, _req: Empty) -> Result<RuntimeStatus, BusE
     Ok(rt.status())
 }
 
-/// Maps a JSON-RPC failure to a bus error.
+/// The runtime's message on one line: it may echo a caller's input (an id, a cursor) with
+/// control characters in it, and a bus error's message travels in a NATS header too, where a
+/// CR or LF has no place. Control characters are written escaped (`\r`, `\u{0}`).
+pub(crate) fn one_line(message: &str) -> String {
+    message
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// Maps a JSON-RPC failure to a bus error. A request the runtime could not even parse
+/// (-32600 "Invalid request: ..." — an unknown variant, a wrong type — or -32602) ran nothing
+/// and is the caller's to fix: `validation` on `params` with the runtime's message. The
+/// runtime's other -32600 refusals stay `runtime_error`: the session service reads some of
+/// them by message ("no rollout found").
 pub(crate) fn rpc_error(e: RpcError) -> BusError {
     match &e {
+        RpcError::Server {
+            code,
+            message,
+            method,
+            data,
+        } if *code == -32602 || (*code == -32600 && message.starts_with("Invalid request")) => {
+            BusError::validation("params", format!("{method}: {}", one_line(message)))
+                .with_details(json!({ "field": "params", "rpcCode": code, "data": data }))
+        }
+        // A steer or interrupt that finds the turn already over (it ended between the session
+        // service's check and the call): the same answer as when the session knew it.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            ..
+        } if message.contains("no active turn") => BusError::new(
+            ErrorCode::NoActiveTurn,
+            format!("{method}: {}", one_line(message)),
+        ),
+        // The running turn takes no input (a review turn): the turn's state forbids it.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            data,
+        } if message.contains("cannot steer") => BusError::new(
+            ErrorCode::Conflict,
+            format!("{method}: {}", one_line(message)),
+        )
+        .with_details(json!({ "reason": "not_steerable", "data": data })),
         RpcError::Server {
             code: -32601,
             method,
@@ -130,8 +181,11 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
             message,
             data,
             method,
-        } => BusError::new(ErrorCode::RuntimeError, format!("{method}: {message}"))
-            .with_details(json!({ "rpcCode": code, "data": data })),
+        } => BusError::new(
+            ErrorCode::RuntimeError,
+            format!("{method}: {}", one_line(message)),
+        )
+        .with_details(json!({ "rpcCode": code, "data": data })),
         RpcError::Timeout { .. } => BusError::new(ErrorCode::Timeout, e.to_string()),
         RpcError::Exited | RpcError::Io(_) => BusError::unavailable("runtime", e.to_string()),
     }

@@ -3,8 +3,11 @@
 //! Only [`OPERATOR_METHODS`] (plus the configured `extra_operator_methods`) are forwarded, so
 //! this endpoint can never start, steer or delete a thread behind the session store's back.
 //! Errors are mapped for callers: a method the runtime lacks is `not_supported` (HTTP 501), a
-//! request the runtime rejects as malformed is `validation` on `params`, the rest as every
-//! other command maps them ([`rpc_error`]).
+//! request the runtime rejects as invalid (JSON-RPC -32600 "invalid request" — malformed
+//! params, an unknown cursor, a missing login — or -32602 "invalid params") is `validation`
+//! on `params` with the runtime's message (HTTP 400), the rest as every other command maps
+//! them ([`rpc_error`]). Only this pass-through maps -32600 so: the session service reads
+//! some of the lifecycle commands' -32600 refusals as `runtime_error` ("already archived").
 
 use std::sync::Arc;
 
@@ -13,7 +16,7 @@ use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 
 use crate::appserver::RpcError;
-use crate::commands::{instance, rpc_error};
+use crate::commands::{instance, one_line, rpc_error};
 use crate::paths::{self, Must};
 use crate::supervisor::Runtime;
 
@@ -96,13 +99,12 @@ fn operator_error(e: RpcError) -> BusError {
         )
         .with_details(json!({ "method": method })),
         RpcError::Server {
-            code: -32600,
+            code: code @ (-32600 | -32602),
             message,
             method,
-            ..
-        } if message.starts_with("Invalid request") => {
-            BusError::validation("params", format!("{method}: {message}"))
-        }
+            data,
+        } => BusError::validation("params", format!("{method}: {}", one_line(message)))
+            .with_details(json!({ "field": "params", "rpcCode": code, "data": data })),
         _ => rpc_error(e),
     }
 }
@@ -173,10 +175,43 @@ mod tests {
         assert_eq!(err.code, ErrorCode::Validation);
         assert_eq!(err.details["field"], "params");
 
-        let auth = server_error(
-            -32600,
-            "codex account authentication required to read rate limits",
+        // Any request the runtime calls invalid is the caller's to fix, with its message.
+        let cursor = server_error(-32600, "invalid cursor: ");
+        let err = operator_error(cursor);
+        assert_eq!(err.code, ErrorCode::Validation);
+        assert_eq!(err.details["rpcCode"], -32600);
+        assert!(err.message.contains("invalid cursor"), "{}", err.message);
+        let params = server_error(-32602, "Invalid params");
+        assert_eq!(operator_error(params).code, ErrorCode::Validation);
+
+        // The runtime echoes input; the message stays one line (it travels in a NATS header).
+        let echoed = operator_error(server_error(-32600, "invalid login id: a\r\nb\u{0}"));
+        assert!(
+            !echoed.message.chars().any(char::is_control),
+            "{}",
+            echoed.message
         );
-        assert_eq!(operator_error(auth).code, ErrorCode::RuntimeError);
+        assert!(echoed.message.contains("a\\r\\nb"), "{}", echoed.message);
+
+        let internal = server_error(-32603, "failed to upload feedback");
+        assert_eq!(operator_error(internal).code, ErrorCode::RuntimeError);
+    }
+
+    #[test]
+    fn commands_keep_runtime_errors_but_a_turn_already_over_is_no_active_turn() {
+        let over = server_error(-32600, "no active turn to steer");
+        assert_eq!(rpc_error(over).code, ErrorCode::NoActiveTurn);
+        let review = server_error(-32600, "cannot steer a review turn");
+        assert_eq!(rpc_error(review).code, ErrorCode::Conflict);
+        // The session service reads these by message as runtime_error.
+        let archived = server_error(-32600, "no rollout found for thread id x");
+        assert_eq!(rpc_error(archived).code, ErrorCode::RuntimeError);
+        // What the runtime could not parse ran nothing: the caller's to fix.
+        let unparsed = server_error(-32600, "Invalid request: unknown variant `on-failure`");
+        let err = rpc_error(unparsed);
+        assert_eq!(
+            (err.code, &err.details["field"]),
+            (ErrorCode::Validation, &json!("params"))
+        );
     }
 }

@@ -175,7 +175,7 @@ fn validate_begin(req: &BeginIdempotent) -> Result<(), BusError> {
     if !valid_key(&req.key) {
         return Err(BusError::validation(
             "key",
-            "idempotency key must be 1-200 visible ASCII characters",
+            "idempotency key must be 1-255 visible ASCII characters",
         ));
     }
     if req.scope.is_empty() || req.scope.len() > 128 {

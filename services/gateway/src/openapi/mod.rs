@@ -9,6 +9,7 @@
 //! responses each kind of operation can give — is added here, in one place.
 
 mod codex;
+mod constraints;
 pub mod examples;
 mod sample;
 
@@ -47,7 +48,9 @@ pub fn document(public: OpenApi, protected: OpenApi) -> Value {
     let mut api = public;
     api.merge(protected);
     let mut doc = serde_json::to_value(&api).unwrap_or_else(|_| json!({}));
-    let (system_paths, codex_names) = crate::routes::system_openapi();
+    let (system_paths, mut codex_names) = crate::routes::system_openapi();
+    // Pinned runtime types that HTTP bodies name (`constraints`).
+    codex_names.extend(constraints::CODEX_TYPES);
     let paths = object(&mut doc, "paths");
     for (path, item) in system_paths {
         paths.insert(path, item);
@@ -60,6 +63,7 @@ pub fn document(public: OpenApi, protected: OpenApi) -> Value {
     if let Err(e) = resolve_components(&mut doc) {
         panic!("OpenAPI components: {e}");
     }
+    constraints::apply(schemas_of(&mut doc));
     match codex::components(&codex_names, crate::routes::system_path_params_of) {
         Ok(codex) => schemas_of(&mut doc).extend(codex),
         Err(e) => panic!("OpenAPI app-server schemas: {e}"),
@@ -183,25 +187,65 @@ const TAGS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Builds one request body schema.
+type BodySchema = fn() -> Value;
+
+/// Request bodies whose Rust type (`serde_json::Value`) says less than the handler checks.
+const BODY_SCHEMAS: &[(&str, BodySchema)] = &[
+    ("putSetting", setting_value),
+    ("putSessionSetting", setting_value),
+    ("patchSetting", merge_patch),
+    ("patchSessionSetting", merge_patch),
+];
+
+/// A setting value: any JSON but `null`.
+fn setting_value() -> Value {
+    json!({ "not": { "type": "null" } })
+}
+
+/// A JSON merge patch for an object value.
+fn merge_patch() -> Value {
+    json!({ "type": "object" })
+}
+
 fn decorate_operation(path: &str, method: &str, op: &mut Value) {
+    let id = op["operationId"].as_str().unwrap_or_default().to_owned();
+    if let Some((_, schema)) = BODY_SCHEMAS.iter().find(|(op_id, _)| *op_id == id)
+        && let Some(media) = op.pointer_mut("/requestBody/content/application~1json")
+    {
+        media["schema"] = schema();
+    }
     let public = op["security"] == json!([{}]);
     if public {
         op["security"] = json!([]);
     }
     let has_body = op.get("requestBody").is_some();
+    let system = op["description"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("Calls the runtime's"));
     let mut params: Vec<Value> = op["parameters"].as_array().cloned().unwrap_or_default();
     for name in path_params(path) {
         let description = describe_path_param(path, name);
+        let schema = path_param_schema(name);
         match params
             .iter_mut()
             .find(|p| p["name"] == name && p["in"] == "path")
         {
-            Some(p) if p.get("description").is_none() => p["description"] = json!(description),
-            Some(_) => {}
+            Some(p) => {
+                if p.get("description").is_none() {
+                    p["description"] = json!(description);
+                }
+                p["schema"] = schema;
+            }
             None => params.push(json!({
                 "name": name, "in": "path", "required": true, "description": description,
-                "schema": { "type": "string" },
+                "schema": schema,
             })),
+        }
+    }
+    for p in &mut params {
+        if !system {
+            constrain_param(p);
         }
     }
     if method == "post" {
@@ -209,8 +253,12 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
             "name": "Idempotency-Key", "in": "header", "required": false,
             "description": "Repeating a key with the same body replays the first answer \
                 (status and body) without running the request again; with another body it \
-                answers `409 conflict`. Keys are kept 24 hours.",
-            "schema": { "type": "string", "maxLength": 200 },
+                answers `409 conflict`, while the first still runs `409` with \
+                `details.inProgress`. A key is released for reuse only when nothing ran (a \
+                `400` of the request itself, a `503` before the command was sent); any other \
+                answer, `500`/`502`/`504` included, is kept and replayed. Keys are kept 24 \
+                hours.",
+            "schema": { "type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN },
         }));
     }
     if path.contains("/requests/") && method == "post" {
@@ -225,9 +273,6 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
         op["parameters"] = Value::Array(params.clone());
     }
     let validates = has_body || !params.is_empty();
-    let system = op["description"]
-        .as_str()
-        .is_some_and(|d| d.starts_with("Calls the runtime's"));
     let responses = object(op, "responses");
     let mut add = |status: &str, shared: &str| {
         responses
@@ -240,21 +285,38 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
     if !public {
         add("401", "Unauthorized");
     }
-    if !system && !path_params(path).is_empty() {
+    // A missing id may come from the path or from the body (`projectId`).
+    if !system && (!path_params(path).is_empty() || method != "get") {
         add("404", "NotFound");
     }
     // A system-owned session is read-only over HTTP: its owner drives it over the bus.
     if path.starts_with("/api/sessions/{id}") && method != "get" {
         add("403", "Forbidden");
     }
-    if method == "post" {
+    if method != "get" {
         add("409", "Conflict");
+    }
+    // A deleted session answers `410 gone` on every route under it.
+    if path.starts_with("/api/sessions/{id}") {
+        add("410", "Gone");
     }
     if has_body {
         add("413", "PayloadTooLarge");
     }
     if !public {
+        add("500", "Internal");
         add("503", "Unavailable");
+        add("504", "Timeout");
+    }
+    // What reaches the runtime through the session service can come back as its error.
+    if !system && path.starts_with("/api/sessions") && method != "get" {
+        add("502", "RuntimeError");
+    }
+    // An event stream is described frame by frame (what SSE clients and checkers parse).
+    for response in responses.values_mut() {
+        if let Some(media) = response.pointer_mut("/content/text~1event-stream") {
+            media["schema"] = sse_frame();
+        }
     }
     // Every error response of its own gets an example with the code its status stands for.
     for (status, response) in responses.iter_mut() {
@@ -269,6 +331,35 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
             media["example"] = examples::error(code, message);
         }
     }
+}
+
+/// One Server-Sent Events frame of `/api/events` and `/api/sessions/{id}/events`: `id` the
+/// stream sequence, `event` the kind, `data` JSON — a `StreamedEvent`, or the small objects of
+/// `gap` (`{from, to, action}`) and `dropped` (`{reason, lastSeq}`). Heartbeats are comments.
+fn sse_frame() -> Value {
+    let gap = json!({ "type": "object", "required": ["from", "to", "action"], "properties": {
+        "from": { "type": "integer" }, "to": { "type": "integer" },
+        "action": { "const": "refetch_snapshot" } } });
+    let dropped = json!({ "type": "object", "required": ["reason", "lastSeq"], "properties": {
+        "reason": { "const": "slow_consumer" }, "lastSeq": { "type": "integer" } } });
+    json!({
+        "type": "object",
+        "description": "One frame: `id` is the stream sequence (resume with it as \
+            `Last-Event-ID`), `event` the kind, `data` a `StreamedEvent` as JSON; `gap` and \
+            `dropped` frames carry their own small objects.",
+        "properties": {
+            "id": { "type": "string", "pattern": "^[0-9]+$" },
+            "event": { "type": "string" },
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": { "anyOf": [
+                    { "$ref": "#/components/schemas/StreamedEvent" }, gap, dropped,
+                ] },
+            },
+        },
+        "required": ["data"],
+    })
 }
 
 /// The error responses most operations share, referenced as `#/components/responses/<Name>`.
@@ -296,6 +387,18 @@ fn shared_responses() -> Value {
             "the Idempotency-Key was used with another body", Value::Null),
         "PayloadTooLarge": response("The body is over the size limit",
             "payload_too_large", "request body is too large", Value::Null),
+        "Internal": response("A bug: the cause is logged once, under `details.traceId`",
+            "internal", "internal error while handling cm.v1.session.get",
+            json!({ "traceId": "ea87a1f619bf94e1f3b1aadad7dcaf5e" })),
+        "RuntimeError": response("The runtime answered with an error of its own; \
+            `details.rpcCode` is its JSON-RPC code", "runtime_error",
+            "thread/fork: no rollout found for thread id 019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011",
+            json!({ "rpcCode": -32600, "data": null })),
+        "Gone": response("The session was deleted", "gone", "the session was deleted",
+            json!({ "id": examples::SESSION_ID, "resource": "session" })),
+        "Timeout": response("The service or the runtime did not answer in time; the request \
+            may have run (an `Idempotency-Key` retry replays this answer)", "timeout",
+            "cm.v1.session.get timed out", Value::Null),
         "Unavailable": retry_after(response("A dependency is down; `details.dependency` names \
             it. The request may be sent again after `Retry-After`", "unavailable",
             "the session service is not answering", json!({ "dependency": "session" }))),
@@ -342,6 +445,66 @@ fn error_code_of(status: &str) -> Option<(&'static str, &'static str)> {
         "504" => ("timeout", "the runtime did not answer in time"),
         _ => return None,
     })
+}
+
+/// What the gateway accepts in `Idempotency-Key`: 1 to 255 visible ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// The schema of a path parameter: exactly what `crate::params::check_path_param` accepts.
+fn path_param_schema(name: &str) -> Value {
+    match name {
+        "key" => json!({ "type": "string", "pattern": crate::params::KEY_PATTERN }),
+        "messageId" | "name" => json!({ "type": "string", "pattern": crate::params::NAME_PATTERN }),
+        _ => json!({ "type": "string", "pattern": crate::params::ID_PATTERN }),
+    }
+}
+
+/// Ranges the gateway enforces on shared query and header parameters, stated in the schema.
+fn constrain_param(p: &mut Value) {
+    let (name, place) = (p["name"].as_str().unwrap_or_default(), p["in"].as_str());
+    match (name, place) {
+        ("Last-Event-ID", Some("header")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::SEQ_PATTERN });
+        }
+        ("after", Some("query")) => {
+            p["schema"] = json!({
+                "type": "integer", "format": "int64", "minimum": 0,
+                "maximum": crate::params::MAX_SEQ,
+            });
+        }
+        ("sessionId" | "scopeId" | "projectId", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::ID_PATTERN });
+        }
+        ("limit", Some("query")) => {
+            p["schema"] = json!({
+                "type": "integer", "format": "int32",
+                "minimum": crate::params::MIN_LIMIT, "maximum": crate::params::MAX_LIMIT,
+            });
+        }
+        ("cursor", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::params::CURSOR_PATTERN });
+        }
+        ("archived" | "systemOwned", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "enum": ["false", "true", "all"] });
+        }
+        ("scope", Some("query")) => {
+            p["schema"] = json!({
+                "type": "string", "enum": ["session", "project", "job", "runtime", "extension"],
+            });
+        }
+        ("kind", Some("query"))
+            if p["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("toolCall")) =>
+        {
+            p["schema"] =
+                json!({ "type": "string", "enum": ["approval", "toolInput", "toolCall"] });
+        }
+        ("kind", Some("query")) => {
+            p["schema"] = json!({ "type": "string", "pattern": crate::routes::KINDS_PATTERN });
+        }
+        _ => {}
+    }
 }
 
 /// The `{name}` segments of a route template.

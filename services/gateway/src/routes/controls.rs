@@ -150,10 +150,18 @@ async fn put_in(
     target: SettingRef,
     payload: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Setting>> {
+    let value = bounded(body(payload)?)?;
+    // `null` is no value: the key is unset with DELETE. Refused here, before the bus.
+    if value.is_null() {
+        return Err(ApiError(BusError::validation(
+            "value",
+            "a setting cannot be null: unset it instead",
+        )));
+    }
     let req = SetSetting {
         session_id: target.session_id,
         key: target.key,
-        value: bounded(body(payload)?)?,
+        value,
     };
     Ok(Json(state.command(&cmd(verb::SETTINGS_SET), &req).await?))
 }
@@ -164,10 +172,17 @@ async fn patch_in(
     target: SettingRef,
     payload: Result<Json<Value>, JsonRejection>,
 ) -> ApiResult<Json<Setting>> {
+    let patch = bounded(body(payload)?)?;
+    if !patch.is_object() {
+        return Err(ApiError(BusError::validation(
+            "patch",
+            "a merge patch must be a JSON object",
+        )));
+    }
     let req = MergeSetting {
         session_id: target.session_id,
         key: target.key,
-        patch: bounded(body(payload)?)?,
+        patch,
     };
     Ok(Json(state.command(&cmd(verb::SETTINGS_MERGE), &req).await?))
 }

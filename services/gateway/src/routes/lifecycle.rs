@@ -166,7 +166,23 @@ pub async fn clean_terminals(
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
     /// How many of the last turns to drop; at least 1.
+    #[serde(deserialize_with = "integral")]
     pub turns: i64,
+}
+
+/// An integer, also when written with a zero fraction (`2.0`): JSON Schema's `integer` is any
+/// number without a fractional part, and the document says `integer`.
+fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        // Whole and well inside the range where f64 is exact: the cast loses nothing.
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(D::Error::custom(format!("{n} is not an integer"))),
+    }
 }
 
 /// `{turns: N}`: drops the last N turns; `409` when the session has fewer.

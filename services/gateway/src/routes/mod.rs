@@ -21,7 +21,7 @@ use crate::auth::require_token;
 use crate::idempotency::{self, Idempotency};
 use crate::state::AppState;
 
-pub use events::{Streams, StreamsConfig};
+pub use events::{KINDS_PATTERN, Streams, StreamsConfig};
 
 /// Every documented `/api` operation but the pass-through system routes (see [`system`]),
 /// routed and described by the same `#[utoipa::path]` attributes, so the OpenAPI document
@@ -100,12 +100,15 @@ pub fn openapi() -> serde_json::Value {
 pub fn router(state: AppState, token: Arc<str>) -> Router {
     let (protected, _) = documented().split_for_parts();
     let protected = protected
+        .route_layer(axum::middleware::from_fn(crate::body_shape::middleware))
         // System routes (A4, R6).
         .merge(system::routes())
         .layer(axum::middleware::from_fn_with_state(
             Idempotency::new(state.clone(), &token),
             idempotency::middleware,
         ))
+        // Path ids are checked before the idempotency store or any handler sees them.
+        .route_layer(axum::middleware::from_fn(crate::params::check_path))
         .route_layer(axum::middleware::from_fn_with_state(token, require_token));
     let (public, _) = public().split_for_parts();
     public.merge(protected).with_state(state)

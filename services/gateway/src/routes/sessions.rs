@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::params;
 use crate::state::AppState;
 
 /// Turns axum's body rejection into our error (validation naming the field, or 413).
@@ -63,6 +64,11 @@ pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListSessions>,
 ) -> ApiResult<Json<SessionPage>> {
+    params::check_limit(q.limit)?;
+    params::check_cursor(q.cursor.as_deref())?;
+    if let Some(project) = &q.project_id {
+        params::check_id("projectId", project)?;
+    }
     Ok(Json(state.command(&cmd(verb::SESSION_LIST), &q).await?))
 }
 

@@ -236,10 +236,12 @@ pub(crate) fn openapi_paths() -> (Map<String, Value>, Vec<&'static str>) {
         if let Params::Query(spec) = r.params {
             parameters.extend(spec.iter().map(|(name, kind)| {
                 let schema = match kind {
-                    Str => json!({ "type": "string" }),
-                    Int => json!({ "type": "integer" }),
+                    Str => json!({ "type": "string", "pattern": crate::params::TEXT_PATTERN }),
+                    // The runtime reads its numbers as `u32`.
+                    Int => json!({ "type": "integer", "minimum": 0, "maximum": u32::MAX }),
                     Bool => json!({ "type": "boolean" }),
-                    List => json!({ "type": "array", "items": { "type": "string" } }),
+                    List => json!({ "type": "array",
+                        "items": { "type": "string", "pattern": crate::params::TEXT_PATTERN } }),
                 };
                 json!({ "name": name, "in": "query", "required": false, "schema": schema })
             }));
@@ -346,9 +348,19 @@ fn from_query(spec: &[(&str, Kind)], query: &[(String, String)]) -> ApiResult<Ma
         let bad =
             |what: &str| ApiError(BusError::validation(name, format!("{name} must be {what}")));
         let value = match kind {
+            // Control characters have no place in an id, a cursor or a name.
+            Kind::Str if raw.chars().any(char::is_control) => {
+                return Err(bad("text without control characters"));
+            }
             Kind::Str => Value::String(raw.clone()),
-            Kind::Int => Value::from(raw.parse::<i64>().map_err(|_| bad("an integer"))?),
+            Kind::Int => Value::from(
+                raw.parse::<u32>()
+                    .map_err(|_| bad(&format!("an integer from 0 to {}", u32::MAX)))?,
+            ),
             Kind::Bool => Value::Bool(raw.parse::<bool>().map_err(|_| bad("true or false"))?),
+            Kind::List if raw.chars().any(char::is_control) => {
+                return Err(bad("text without control characters"));
+            }
             Kind::List => {
                 let mut list = match out.remove(name) {
                     Some(Value::Array(items)) => items,

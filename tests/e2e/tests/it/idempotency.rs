@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on POST: replay of the first answer, conflicts, validation, records that
-//! outlive a gateway restart, and the session service's begin/complete semantics on the bus.
+//! outlive a gateway restart, answers after a failure (kept when the request may have run,
+//! released when nothing ran), and the session service's begin/complete semantics on the bus.
 
 use std::time::Duration;
 
@@ -127,7 +128,7 @@ async fn a_repeated_post_replays_its_first_answer_and_runs_once() {
     assert_eq!(nf2.json()["error"]["code"], "not_found");
 
     // Bad keys are a validation error naming the header.
-    let long = "k".repeat(201);
+    let long = "k".repeat(256);
     for bad in [
         HeaderValue::from_static(""),
         key("has space"),
@@ -155,6 +156,96 @@ async fn a_repeated_post_replays_its_first_answer_and_runs_once() {
     let resent = post_keyed(&stack, &path, key("msg-1"), &msg).await;
     assert_eq!((resent.status, resent.text), (202, sent.text));
     assert_eq!(session_count(&stack).await, 2);
+}
+
+/// Lines of `file` (0 while it does not exist).
+fn lines(file: &std::path::Path, word: &str) -> usize {
+    std::fs::read_to_string(file)
+        .map(|t| t.lines().filter(|l| *l == word).count())
+        .unwrap_or(0)
+}
+
+async fn wait_lines(file: &std::path::Path, word: &'static str, n: usize) {
+    let file = file.to_owned();
+    cm_test_support::wait_for("marker lines", Duration::from_secs(30), move || {
+        let file = file.clone();
+        async move {
+            let seen = lines(&file, word);
+            anyhow::ensure!(seen >= n, "{seen} {word} lines, want {n}");
+            Ok(())
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A request that ran but whose answer was a failure (here the gateway's time-out while the
+/// runtime still runs the command) keeps its key: a retry while it runs is `409` in progress,
+/// one after it is the stored `504`, replayed, and the command never runs twice. An answer that
+/// says nothing ran (`503`, the runtime bridge is stopped) releases the key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_whose_request_may_have_run_is_never_released() {
+    let stack = TestStack::start_with_gateway(script(), |cfg| {
+        cfg.request_timeout = Duration::from_secs(3);
+    })
+    .await
+    .unwrap();
+    let marker = stack.workdir.path().join("runs");
+    let script = format!(
+        "echo ran >> {m}; sleep 5; echo done >> {m}",
+        m = marker.display()
+    );
+    let exec = json!({
+        "command": ["sh", "-c", script],
+        "cwd": stack.workdir.path(),
+        "sandboxPolicy": { "type": "dangerFullAccess" },
+    });
+
+    let stack = std::sync::Arc::new(stack);
+    let first = {
+        let (stack, exec) = (stack.clone(), exec.clone());
+        tokio::spawn(
+            async move { post_keyed(&stack, "/api/command/exec", key("slow-1"), &exec).await },
+        )
+    };
+    wait_lines(&marker, "ran", 1).await;
+    // While it runs: in progress, at once.
+    let busy = post_keyed(&stack, "/api/command/exec", key("slow-1"), &exec).await;
+    assert_eq!(busy.status, 409, "{}", busy.text);
+    assert_eq!(busy.json()["error"]["details"]["inProgress"], true);
+    let first = first.await.unwrap();
+    assert_eq!(
+        (first.status, first.replayed),
+        (504, false),
+        "{}",
+        first.text
+    );
+    assert_eq!(first.json()["error"]["code"], "timeout");
+    // After it: the stored 504, replayed; nothing runs again.
+    let retry = post_keyed(&stack, "/api/command/exec", key("slow-1"), &exec).await;
+    assert_eq!(
+        (retry.status, retry.replayed),
+        (504, true),
+        "{}",
+        retry.text
+    );
+    assert_eq!(retry.text, first.text);
+    wait_lines(&marker, "done", 1).await;
+    assert_eq!(lines(&marker, "ran"), 1, "the command ran once");
+
+    // Nothing ran: the bridge is stopped, the answer is 503 and the key is free again.
+    let mut stack = std::sync::Arc::into_inner(stack).unwrap();
+    stack.stop_service(Service::RuntimeBridge).await.unwrap();
+    let quick = json!({ "command": ["echo", "hi"] });
+    let down = post_keyed(&stack, "/api/command/exec", key("quick-1"), &quick).await;
+    assert_eq!((down.status, down.replayed), (503, false), "{}", down.text);
+    stack.start_service(Service::RuntimeBridge).await.unwrap();
+    stack.wait_ready().await.unwrap();
+    let up = post_keyed(&stack, "/api/command/exec", key("quick-1"), &quick).await;
+    assert_eq!((up.status, up.replayed), (200, false), "{}", up.text);
+    assert_eq!(up.json()["stdout"], "hi\n");
+    let again = post_keyed(&stack, "/api/command/exec", key("quick-1"), &quick).await;
+    assert_eq!((again.status, again.replayed), (200, true));
 }
 
 async fn begin(

@@ -7,6 +7,7 @@ mod auth;
 mod bus;
 mod controls;
 mod cors;
+mod edge;
 mod errors;
 mod failures;
 mod idempotency;

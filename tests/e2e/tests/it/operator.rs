@@ -88,11 +88,13 @@ async fn operator_methods_pass_through_and_the_probe_reports_capabilities() {
     assert_eq!(account["account"], Value::Null, "{account}");
     assert_eq!(account["requiresOpenaiAuth"], false, "{account}");
 
-    // account/rateLimits/read needs a ChatGPT login: the runtime's error comes back typed.
+    // account/rateLimits/read needs a ChatGPT login: the runtime calls the request invalid
+    // (-32600), which comes back as a validation error on `params` with its message.
     let err = call(&bus, "account/rateLimits/read", json!({}))
         .await
         .unwrap_err();
-    assert_eq!(err.code, ErrorCode::RuntimeError, "{err}");
+    assert_eq!(err.code, ErrorCode::Validation, "{err}");
+    assert_eq!(err.details["field"], "params", "{err}");
     assert!(err.message.contains("authentication required"), "{err}");
     assert_eq!(err.details["rpcCode"], -32600);
 

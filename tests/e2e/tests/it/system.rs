@@ -105,12 +105,36 @@ async fn system_routes_reach_the_runtime_and_map_its_errors() {
         (&json!(0), &json!("hi\n"))
     );
 
-    // The runtime's refusals, typed: no ChatGPT login, unknown ids, offline upload.
+    // The runtime's refusals, typed: what it calls an invalid request (no ChatGPT login, an
+    // unknown MCP server, a cursor it never gave) is 400 with its message; a failure of its
+    // own (offline upload) is 502. An unknown login id is invalid too.
     refused(
         &api,
         None,
         "/api/account/rate-limits",
-        (502, "runtime_error", ""),
+        (400, "validation", "params"),
+    )
+    .await;
+    refused(
+        &api,
+        None,
+        "/api/models?cursor=not-a-cursor",
+        (400, "validation", "params"),
+    )
+    .await;
+    refused(
+        &api,
+        None,
+        "/api/models?cursor=",
+        (400, "validation", "params"),
+    )
+    .await;
+    // Control characters stop at the gateway (the runtime would echo them in its message).
+    refused(
+        &api,
+        None,
+        "/api/models?cursor=a%0D%0Ab",
+        (400, "validation", "cursor"),
     )
     .await;
     let cancel = Some(json!({ "loginId": "nope" }));
@@ -118,14 +142,14 @@ async fn system_routes_reach_the_runtime_and_map_its_errors() {
         &api,
         cancel,
         "/api/account/login/cancel",
-        (502, "runtime_error", ""),
+        (400, "validation", "params"),
     )
     .await;
     refused(
         &api,
         Some(json!({})),
         "/api/mcp/servers/nope/login",
-        (502, "runtime_error", ""),
+        (400, "validation", "params"),
     )
     .await;
     let feedback = Some(json!({ "classification": "bug", "includeLogs": false }));

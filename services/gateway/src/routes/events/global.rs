@@ -77,6 +77,6 @@ fn selection(q: &GlobalEventsQuery) -> Result<Selection, BusError> {
     Ok(Selection {
         scope,
         scope_id,
-        kinds: parse_kinds(q.kind.as_deref().unwrap_or_default())?,
+        kinds: parse_kinds(q.kind.as_deref())?,
     })
 }

@@ -47,7 +47,7 @@ pub async fn replay(
     mut first: Option<EventPage>,
     out: &mut Outbox,
 ) -> Result<(), End> {
-    while *cursor + 1 < before {
+    while cursor.saturating_add(1) < before {
         let page = match first.take() {
             Some(p) => p,
             None => page(state, sel, *cursor, before)
@@ -66,15 +66,15 @@ pub async fn replay(
             }
         }
         if let Some(hole) = hole {
-            let from = hole.from.max(*cursor + 1);
-            let to = before - 1;
+            let from = hole.from.max(cursor.saturating_add(1));
+            let to = before.saturating_sub(1);
             tracing::info!(from, to, "event history has a gap; client told to refetch");
             out.send(gap_frame(from, to), Some(to)).await?;
             *cursor = to;
             return Ok(());
         }
         if !page.more {
-            *cursor = before - 1;
+            *cursor = before.saturating_sub(1);
             return Ok(());
         }
         if page.through_seq <= *cursor {

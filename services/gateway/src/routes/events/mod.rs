@@ -24,8 +24,10 @@ use futures::{StreamExt, future};
 use tokio_stream::wrappers::ReceiverStream;
 
 pub use limits::{Streams, StreamsConfig};
+pub use select::KINDS_PATTERN;
 
 use crate::error::{ApiError, ApiResult};
+use crate::params;
 use crate::state::AppState;
 use select::Selection;
 
@@ -40,21 +42,23 @@ pub enum Start {
     New,
 }
 
-/// `Last-Event-ID` if sent, else `?after=`.
+/// `Last-Event-ID` if sent, else `?after=`; both at most [`params::MAX_SEQ`], so no
+/// arithmetic on a resume point can overflow.
 pub fn resume_point(headers: &HeaderMap, after: Option<u64>) -> Result<Option<u64>, ApiError> {
-    match headers.get("last-event-id") {
-        Some(v) => v
-            .to_str()
-            .ok()
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError(BusError::validation(
-                    "Last-Event-ID",
-                    "Last-Event-ID must be a stream sequence number",
-                ))
-            }),
-        None => Ok(after),
+    const FIELD: &str = "Last-Event-ID";
+    let mut values = headers.get_all("last-event-id").iter();
+    match (values.next(), values.next()) {
+        (Some(_), Some(_)) => Err(ApiError(BusError::validation(
+            FIELD,
+            "send one Last-Event-ID header",
+        ))),
+        (Some(v), None) => {
+            let text = v.to_str().map_err(|_| {
+                ApiError(BusError::validation(FIELD, "Last-Event-ID must be digits"))
+            })?;
+            Ok(Some(params::parse_seq(FIELD, text)?))
+        }
+        (None, _) => Ok(after.map(|a| params::check_seq("after", a)).transpose()?),
     }
 }
 
@@ -81,7 +85,7 @@ pub async fn open(state: &AppState, sel: Selection, start: Start) -> ApiResult<E
         Start::After(seq) => seq,
         Start::New => last,
     };
-    let history = if cursor + 1 < first {
+    let history = if cursor.saturating_add(1) < first {
         Some((first, history::page(state, &sel, cursor, first).await?))
     } else {
         None

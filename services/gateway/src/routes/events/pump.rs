@@ -69,7 +69,7 @@ async fn pump(
         .create_consumer(pull::OrderedConfig {
             filter_subject: sel.subject(),
             deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: *cursor + 1,
+                start_sequence: cursor.saturating_add(1),
             },
             ..Default::default()
         })

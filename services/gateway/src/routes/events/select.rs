@@ -87,11 +87,20 @@ pub fn check_id(field: &str, id: &str) -> Result<String, BusError> {
 
 const MAX_KINDS: usize = 32;
 
+/// What `kind=` accepts, as the OpenAPI document states it: 1 to 32 kinds or prefixes separated
+/// by commas (spaces around them allowed); `*` or `>` alone is every kind.
+pub const KINDS_PATTERN: &str = r"^ *(\*|>|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*|\.>)?)( *, *(\*|>|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*|\.>)?)){0,31} *$";
+
 /// `kind=item.delta`, `kind=item.*` (a prefix; also `item.>`), several separated by commas;
-/// `*` alone means every kind.
-pub fn parse_kinds(s: &str) -> Result<Vec<KindPattern>, BusError> {
+/// `*` alone means every kind. An absent `kind` is every kind; an empty one or an empty part
+/// is refused ([`KINDS_PATTERN`]).
+pub fn parse_kinds(s: Option<&str>) -> Result<Vec<KindPattern>, BusError> {
+    let Some(s) = s else {
+        return Ok(Vec::new());
+    };
     let mut kinds = Vec::new();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    let mut every = false;
+    for part in s.split(',').map(|p| p.trim_matches(' ')) {
         if kinds.len() == MAX_KINDS {
             return Err(BusError::validation(
                 "kind",
@@ -99,7 +108,9 @@ pub fn parse_kinds(s: &str) -> Result<Vec<KindPattern>, BusError> {
             ));
         }
         if part == "*" || part == ">" {
-            return Ok(Vec::new());
+            every = true;
+            kinds.push(KindPattern::Prefix(String::new()));
+            continue;
         }
         let (stem, prefix) = match part.strip_suffix(".*").or(part.strip_suffix(".>")) {
             Some(stem) => (stem, true),
@@ -124,7 +135,7 @@ pub fn parse_kinds(s: &str) -> Result<Vec<KindPattern>, BusError> {
             KindPattern::Exact(stem.to_owned())
         });
     }
-    Ok(kinds)
+    Ok(if every { Vec::new() } else { kinds })
 }
 
 #[cfg(test)]
@@ -136,7 +147,7 @@ mod tests {
         Selection {
             scope,
             scope_id: id.map(str::to_owned),
-            kinds: parse_kinds(kinds).unwrap_or_default(),
+            kinds: parse_kinds((!kinds.is_empty()).then_some(kinds)).unwrap_or_default(),
         }
     }
 
@@ -178,11 +189,31 @@ mod tests {
         assert!(!sel(None, None, "item.*").matches(&delta));
         assert!(!sel(Some(Scope::Session), Some("s2"), "").matches(&delta));
         assert!(!sel(Some(Scope::Runtime), None, "").matches(&delta));
-        assert_eq!(parse_kinds("*").map(|k| k.len()).ok(), Some(0));
-        assert!(parse_kinds("item.").is_err());
-        assert!(parse_kinds("Item.delta").is_err());
-        assert!(parse_kinds("item.>.x").is_err());
+        assert_eq!(parse_kinds(Some("*")).map(|k| k.len()).ok(), Some(0));
+        assert_eq!(parse_kinds(None).map(|k| k.len()).ok(), Some(0));
+        assert!(parse_kinds(Some("item.")).is_err());
+        assert!(parse_kinds(Some("Item.delta")).is_err());
+        assert!(parse_kinds(Some("item.>.x")).is_err());
+        assert!(parse_kinds(Some("")).is_err());
+        assert!(parse_kinds(Some("item.delta,,turn.started")).is_err());
+        assert!(parse_kinds(Some("item.delta,\tturn.started")).is_err());
         assert!(check_id("sessionId", "a.b").is_err());
         assert!(parse_scope("jobs").is_err());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn no_kind_list_panics(s in proptest::prelude::any::<String>()) {
+            let _ = parse_kinds(Some(&s));
+        }
+
+        #[test]
+        fn kind_lists_of_the_documented_grammar_are_accepted(
+            s in "(\\*|[a-z0-9_]{1,8}(\\.[a-z0-9_]{1,8}){0,2}(\\.\\*)?)( ?, ?[a-z0-9_]{1,8}(\\.[a-z0-9_]{1,8}){0,2}(\\.\\*)?){0,5}"
+        ) {
+            proptest::prop_assert!(parse_kinds(Some(&s)).is_ok(), "{s:?}");
+        }
     }
 }

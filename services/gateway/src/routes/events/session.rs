@@ -39,7 +39,7 @@ pub async fn session_events(
     headers: HeaderMap,
 ) -> ApiResult<EventStream> {
     let after = resume_point(&headers, q.after)?;
-    let kinds = parse_kinds(q.kind.as_deref().unwrap_or_default())?;
+    let kinds = parse_kinds(q.kind.as_deref())?;
     // 404 (or 410) for a session that does not exist rather than an eternally silent stream.
     let _: SessionSnapshot = state
         .command(

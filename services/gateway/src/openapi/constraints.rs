@@ -1,0 +1,132 @@
+//! What the session service checks in request bodies that their Rust types do not say (a
+//! `String` that must be one of a few values, a text that must not be blank), stated in the
+//! HTTP document's component schemas so a client can tell valid from invalid bodies without
+//! sending them. The bus schemas (`schemas/json/`) are left as they are: this is the HTTP
+//! contract, where the gateway and the session service enforce it.
+
+use cm_schemas::controls::{
+    APPROVAL_POLICIES, CONTROL_KEYS, EFFORTS, MAX_MODEL_LEN, SANDBOX_MODES,
+};
+use cm_schemas::session::TRANSCRIPT_ROLES;
+use serde_json::{Map, Value, json};
+
+/// Types of the pinned app-server protocol the table refers to (as `codex.<Name>`).
+pub const CODEX_TYPES: [&str; 1] = ["ReviewTarget"];
+
+/// Some non-whitespace character (the services trim and refuse blank texts).
+const NOT_BLANK: &str = r"\S";
+/// An absolute path without control characters (a working directory).
+const ABSOLUTE_PATH: &str = r"^/[^\x00-\x1f\x7f-\x9f]*$";
+/// A project name: not blank, no control characters.
+const NAME: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+/// One of `values`, or `null` when `nullable`.
+fn one_of(values: &[&str], nullable: bool) -> Value {
+    let mut all: Vec<Value> = values.iter().map(|v| json!(v)).collect();
+    if nullable {
+        all.push(Value::Null);
+    }
+    json!({ "enum": all })
+}
+
+/// `(component, property, what to merge into the property's schema)`.
+fn table() -> Vec<(&'static str, &'static str, Value)> {
+    let model = json!({ "pattern": NOT_BLANK, "maxLength": MAX_MODEL_LEN });
+    let mut rows = vec![
+        ("SendMessage", "text", json!({ "pattern": NOT_BLANK })),
+        ("Steer", "text", json!({ "pattern": NOT_BLANK })),
+        (
+            "RollbackBody",
+            "turns",
+            json!({ "minimum": 1, "maximum": 1000 }),
+        ),
+        (
+            "ReviewBody",
+            "target",
+            // What review/start of the pinned runtime accepts.
+            json!({ "anyOf": [
+                { "type": "null" },
+                { "$ref": "#/components/schemas/codex.ReviewTarget" },
+            ] }),
+        ),
+        (
+            "SessionPatch",
+            "title",
+            json!({ "pattern": NOT_BLANK, "maxLength": 200 }),
+        ),
+        ("SessionPatch", "projectId", json!({ "minLength": 1 })),
+        (
+            "ProjectPatch",
+            "name",
+            json!({ "pattern": NAME, "maxLength": 100 }),
+        ),
+        (
+            "ProjectPatch",
+            "cwd",
+            json!({ "pattern": ABSOLUTE_PATH, "maxLength": 4096 }),
+        ),
+        (
+            "CreateProject",
+            "name",
+            json!({ "pattern": NAME, "maxLength": 100 }),
+        ),
+        (
+            "CreateProject",
+            "cwd",
+            json!({ "pattern": ABSOLUTE_PATH, "maxLength": 4096 }),
+        ),
+        ("CreateSession", "title", json!({ "maxLength": 200 })),
+        // Only `/` first is checked when a session is created.
+        ("CreateSession", "cwd", json!({ "pattern": "^/" })),
+        // Bus only: the HTTP API refuses it.
+        ("CreateSession", "owner", json!({ "not": {} })),
+        ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),
+        ("EntryBody", "turnId", json!({ "minLength": 1 })),
+    ];
+    for component in [
+        "Controls",
+        "ControlDefaults",
+        "ControlsPatch",
+        "TurnOverrides",
+    ] {
+        // turn/start of the pinned runtime knows no `on-failure` (its AskForApproval is
+        // untrusted, on-request, never or granular): a turn's override cannot be it.
+        let policies: Vec<&str> = APPROVAL_POLICIES
+            .iter()
+            .copied()
+            .filter(|p| component != "TurnOverrides" || *p != "on-failure")
+            .collect();
+        rows.push((component, "model", model.clone()));
+        rows.push((component, "effort", one_of(EFFORTS, true)));
+        rows.push((component, "approvalPolicy", one_of(&policies, true)));
+        rows.push((component, "sandbox", one_of(SANDBOX_MODES, true)));
+    }
+    rows.push((
+        "ControlDefaults",
+        "locked",
+        json!({ "items": { "enum": CONTROL_KEYS } }),
+    ));
+    rows
+}
+
+/// Merges the table into `components.schemas`; `required` marks fields a body must carry even
+/// though their type has a default (`MoveBody.toProjectId`: an empty body must not unassign a
+/// whole project).
+pub fn apply(schemas: &mut Map<String, Value>) {
+    for (component, property, extra) in table() {
+        let Some(prop) = schemas
+            .get_mut(component)
+            .and_then(|c| c.get_mut("properties"))
+            .and_then(|p| p.get_mut(property))
+            .and_then(Value::as_object_mut)
+        else {
+            continue;
+        };
+        if let Value::Object(extra) = extra {
+            prop.extend(extra);
+        }
+    }
+    if let Some(body) = schemas.get_mut("MoveBody") {
+        body["required"] = json!(["toProjectId"]);
+    }
+}
