@@ -157,6 +157,21 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
             ErrorCode::NoActiveTurn,
             format!("{method}: {}", one_line(message)),
         ),
+        // The runtime has not loaded the session's thread (no turn yet, or not resumed since a
+        // restart): a state of the session, not a runtime failure.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            data,
+        } if message.contains("thread not found") => BusError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{method}: {}: the session has no loaded runtime thread yet (send it a message first)",
+                one_line(message)
+            ),
+        )
+        .with_details(json!({ "reason": "thread_not_loaded", "data": data })),
         // The running turn takes no input (a review turn): the turn's state forbids it.
         RpcError::Server {
             code: -32600,

@@ -76,8 +76,14 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
             json!({ "pattern": ABSOLUTE_PATH, "maxLength": 4096 }),
         ),
         ("CreateSession", "title", json!({ "maxLength": 200 })),
-        // Only `/` first is checked when a session is created.
-        ("CreateSession", "cwd", json!({ "pattern": "^/" })),
+        // The bridge checks it when it starts the session's thread (`paths.rs`): absolute, no
+        // control characters, at most 4096 bytes (and no `..`, and existing, which a schema
+        // cannot say).
+        (
+            "CreateSession",
+            "cwd",
+            json!({ "pattern": ABSOLUTE_PATH, "maxLength": 4096 }),
+        ),
         // Bus only: the HTTP API refuses it.
         ("CreateSession", "owner", json!({ "not": {} })),
         ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),

@@ -263,4 +263,12 @@ mod tests {
         // What `Row::get::<Value>` panicked on is an error for a non-optional read.
         assert!(Value::from_sql_nullable(&Type::JSONB, None).is_err());
     }
+
+    #[test]
+    fn a_number_near_f64_max_reads_back_as_postgres_writes_it() {
+        // jsonb hands -1.7976931348623157e308 back as its 309 digits.
+        let digits = format!("-17976931348623157{}", "0".repeat(292));
+        let v: Result<Value, _> = serde_json::from_str(&digits);
+        assert_eq!(v.ok().and_then(|v| v.as_f64()), Some(-f64::MAX));
+    }
 }
