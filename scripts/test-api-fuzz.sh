@@ -112,6 +112,7 @@ AUTH="Authorization: Bearer $TOKEN"
 echo "test-api-fuzz: stack up at $BASE"
 
 set +e
+SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" \
 "$ST" --config-file "$ROOT/scripts/schemathesis.toml" run "$BASE/api/openapi.json" \
     -H "$AUTH" \
     --phases examples,coverage,fuzzing,stateful \

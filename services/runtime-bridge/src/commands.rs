@@ -172,6 +172,17 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
             ),
         )
         .with_details(json!({ "reason": "thread_not_loaded", "data": data })),
+        // The runtime keeps the session archived: unarchive it first.
+        RpcError::Server {
+            code: -32600,
+            message,
+            method,
+            data,
+        } if message.contains("is archived") => BusError::new(
+            ErrorCode::Conflict,
+            format!("{method}: {}", one_line(message)),
+        )
+        .with_details(json!({ "reason": "archived", "data": data })),
         // The running turn takes no input (a review turn): the turn's state forbids it.
         RpcError::Server {
             code: -32600,

@@ -106,6 +106,12 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         rows.push((component, "effort", one_of(EFFORTS, true)));
         rows.push((component, "approvalPolicy", one_of(&policies, true)));
         rows.push((component, "sandbox", one_of(SANDBOX_MODES, true)));
+        // Checked by the bridge before the runtime sees it (`paths.rs`).
+        rows.push((
+            component,
+            "cwd",
+            json!({ "pattern": ABSOLUTE_PATH, "maxLength": 4096 }),
+        ));
     }
     rows.push((
         "ControlDefaults",
