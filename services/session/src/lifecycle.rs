@@ -169,6 +169,21 @@ async fn ensure_idle(db: &impl GenericClient, id: &str) -> Result<(), BusError> 
     }
 }
 
+/// A runtime refusal because the thread has no rollout yet (a session with no turn: nothing to
+/// fork or resume) is a state of the session, `conflict`, not a runtime failure.
+fn no_rollout_is_conflict(result: Result<Value, BusError>) -> Result<Value, BusError> {
+    match result {
+        Err(e) if e.code == ErrorCode::RuntimeError && e.message.contains("no rollout found") => {
+            Err(BusError::new(
+                ErrorCode::Conflict,
+                "the session has no turn yet: send it a message first",
+            )
+            .with_details(serde_json::json!({ "reason": "no_turns", "runtime": e.message })))
+        }
+        other => other,
+    }
+}
+
 /// One thread operation through the runtime bridge.
 async fn thread_op(ctx: &Ctx, thread_id: &str, op: ThreadOp) -> Result<Value, BusError> {
     let reply: RuntimeResult = ctx

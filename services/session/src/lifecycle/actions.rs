@@ -20,7 +20,7 @@ pub async fn resume(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusEr
         let client = ctx.pool.get().await.map_err(db::error)?;
         usable(&**client, &req.session_id).await?
     };
-    thread_op(&ctx, &req.session_id, ThreadOp::Resume).await?;
+    super::no_rollout_is_conflict(thread_op(&ctx, &req.session_id, ThreadOp::Resume).await)?;
     Ok(session)
 }
 

@@ -25,7 +25,7 @@ pub async fn fork(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionInfo, BusErro
         let client = ctx.pool.get().await.map_err(db::error)?;
         not_archived(live(&**client, &req.session_id).await?)?
     };
-    let result = thread_op(&ctx, &source.id, ThreadOp::Fork).await?;
+    let result = super::no_rollout_is_conflict(thread_op(&ctx, &source.id, ThreadOp::Fork).await)?;
     let new_id = result
         .pointer("/thread/id")
         .and_then(Value::as_str)
