@@ -6,7 +6,8 @@
 # answers (GET /api/ready, a session create), stops it and exits non-zero on any failure.
 #
 # CM_FUZZ_EXAMPLES (default 10) bounds the examples per operation and CM_FUZZ_MAX_TIME
-# (default 150 s) the whole run, so it stays under ~3 minutes on two cores; CM_FUZZ_SEED makes
+# (default 150 s) the whole run, so it stays under ~3 minutes on two cores; CM_FUZZ_SEED (default
+# 1, so that CI reruns the same cases; set another to explore) makes
 # a run reproducible. The binaries are built (a no-op when up to date) and copied to a private
 # directory first: the target directory may be shared with other checkouts, whose builds would
 # otherwise replace the services under the running stack.
@@ -126,7 +127,7 @@ SCHEMATHESIS_HOOKS="$ROOT/scripts/schemathesis_hooks.py" \
     --exclude-path /api/config/batch \
     --exclude-path /api/account/login \
     --exclude-path /api/mcp/servers/{name}/login \
-    ${CM_FUZZ_SEED:+--seed "$CM_FUZZ_SEED"} \
+    --seed "${CM_FUZZ_SEED:-1}" \
     --no-color \
     --report junit --report-dir "$REPORT"
 fuzz=$?
