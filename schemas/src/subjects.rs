@@ -9,6 +9,8 @@ use crate::event::Scope;
 pub const EVENTS_STREAM: &str = "CM_EVENTS";
 /// Subjects captured by [`EVENTS_STREAM`].
 pub const EVENTS_SUBJECTS: &str = "cm.v1.evt.>";
+/// The session service's durable consumer of [`EVENTS_STREAM`] (it persists every event).
+pub const SESSION_CONSUMER: &str = "session-apply";
 /// JetStream work-queue stream for jobs.
 pub const JOBS_STREAM: &str = "CM_JOBS";
 /// Subjects captured by [`JOBS_STREAM`].

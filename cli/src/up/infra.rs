@@ -11,8 +11,9 @@ use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use cm_bus::auth::{Credentials, Principal};
 use cm_local_infra::bins::{nats_server_bin, pg_bin_dir};
-use cm_local_infra::nats::{NatsConfig, NatsServer};
+use cm_local_infra::nats::{NatsAuth, NatsConfig, NatsServer};
 use cm_local_infra::postgres::{PgCluster, PgConfig, create_database_if_missing, redact};
 use cm_local_infra::user::RunAs;
 
@@ -32,6 +33,8 @@ const MAX_RESTARTS: u32 = 5;
 /// The running infrastructure.
 pub struct Infra {
     pub nats: NatsServer,
+    /// The bus users' keys (`<data>/nats-credentials`): the server admits only them.
+    pub credentials: Credentials,
     pub pg: Option<(PgCluster, PgLocation)>,
     /// What the services get as `DATABASE_URL`.
     pub database_url: String,
@@ -73,6 +76,10 @@ impl Restarts {
 impl Infra {
     /// Starts NATS and Postgres concurrently and waits until both answer.
     pub async fn start(args: &UpArgs, layout: &Layout, console: &Console) -> anyhow::Result<Self> {
+        let credentials = Credentials::ensure(&layout.nats_credentials)
+            .context("preparing the NATS credentials")?;
+        let admin_seed = std::fs::read_to_string(credentials.seed_file(Principal::Admin))
+            .context("reading the NATS admin key")?;
         let nats = async {
             let started = Instant::now();
             let server = NatsServer::start(NatsConfig {
@@ -80,6 +87,10 @@ impl Infra {
                 store_dir: layout.nats_store.clone(),
                 log_path: layout.log("nats"),
                 port: args.nats_port,
+                auth: Some(NatsAuth {
+                    config_file: credentials.server_conf(),
+                    admin_seed: admin_seed.trim().to_owned(),
+                }),
             })
             .await
             .context("starting nats-server")?;
@@ -108,6 +119,7 @@ impl Infra {
         };
         Ok(Self {
             nats,
+            credentials,
             pg,
             database_url,
             nats_restarts: Restarts::default(),

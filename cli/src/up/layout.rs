@@ -5,6 +5,7 @@
 //! <data>/up.lock            held (flock) while an `up` runs on this directory
 //! <data>/logs/<name>.log    output of every service and of NATS, Postgres, initdb
 //! <data>/nats/              JetStream store
+//! <data>/nats-credentials/  the bus users' nkey seeds (0600) and the server's authorization
 //! <data>/postgres/          the private Postgres cluster (or a symlink to it, see pg_location)
 //! <data>/codex-home-demo/   CODEX_HOME of `--demo`
 //! ```
@@ -27,6 +28,7 @@ pub struct Layout {
     pub data: PathBuf,
     pub logs: PathBuf,
     pub nats_store: PathBuf,
+    pub nats_credentials: PathBuf,
     pub postgres: PathBuf,
     pub codex_home_demo: PathBuf,
     pub token_file: PathBuf,
@@ -59,6 +61,7 @@ impl Layout {
         Ok(Self {
             token_file: token_file.unwrap_or_else(|| data.join("token")),
             nats_store,
+            nats_credentials: data.join("nats-credentials"),
             postgres: data.join("postgres"),
             codex_home_demo: data.join("codex-home-demo"),
             logs,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
+use cm_bus::auth::Principal;
 use tokio_util::sync::CancellationToken;
 
 use super::UpArgs;
@@ -101,11 +102,17 @@ async fn supervise(
 fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSpec> {
     let nats = ("NATS_URL".to_owned(), OsString::from(infra.nats.url()));
     let database = || vec![("DATABASE_URL", OsString::from(&infra.database_url))];
+    // Each service logs in to NATS with its own key, which confines it to its subjects.
+    let key = |principal: Principal| {
+        let file = infra.credentials.seed_file(principal);
+        ("CM_NATS_NKEY_FILE".to_owned(), file.into_os_string())
+    };
     let spec = |name: &'static str, bin: &str, env: Vec<(&str, OsString)>| ServiceSpec {
         name,
         bin: ctx.bins.path(bin),
         args: Vec::new(),
-        env: std::iter::once(nats.clone())
+        env: [nats.clone(), key(principal_of(name))]
+            .into_iter()
             .chain(env.into_iter().map(|(k, v)| (k.to_owned(), v)))
             .collect(),
     };
@@ -133,6 +140,10 @@ fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSp
         spec("runtime-bridge", "cm-runtime-bridge", bridge_env),
         spec("gateway", "cm-gateway", gateway_env),
     ]
+}
+
+fn principal_of(service: &str) -> Principal {
+    Principal::from_name(service).unwrap_or(Principal::Automation)
 }
 
 /// Prints the banner and writes the `local` CLI profile.

@@ -1,10 +1,13 @@
 //! [`Bus`]: a connected NATS client plus its JetStream context.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::{HeaderMap, jetstream};
 use cm_schemas::{BusError, ErrorCode, Event, Reply};
 use serde::{Serialize, de::DeserializeOwned};
+
+use crate::auth::Identity;
 
 /// Could not connect to NATS.
 #[derive(Debug, thiserror::Error)]
@@ -35,28 +38,76 @@ pub enum PublishError {
 pub struct Bus {
     client: async_nats::Client,
     js: jetstream::Context,
+    /// Who this process is on the bus: signs its requests, verifies the ones it serves.
+    identity: Option<Identity>,
+}
+
+/// How to reach NATS and as whom.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectTo {
+    pub url: String,
+    /// The connection name the server shows (`cm-session`...).
+    pub name: String,
+    /// The nkey user to log in as; `None` connects anonymously (refused by a secured server).
+    pub identity: Option<Identity>,
+    /// A CA certificate (PEM) to trust for a `tls://` server; setting it requires TLS.
+    pub tls_ca: Option<PathBuf>,
 }
 
 impl Bus {
-    /// Connects, retrying in the background if NATS is not up yet: a service starts in any order
-    /// and reconnects for ever after a NATS restart.
+    /// Connects anonymously, retrying in the background if NATS is not up yet.
     pub async fn connect(url: &str, name: &str) -> Result<Self, ConnectError> {
-        let client = async_nats::ConnectOptions::new()
-            .name(name)
-            .retry_on_initial_connect()
-            .connection_timeout(Duration::from_secs(5))
-            .connect(url)
-            .await
-            .map_err(|source| ConnectError {
-                url: url.to_owned(),
-                source,
-            })?;
-        Ok(Self::from_client(client))
+        Self::connect_to(ConnectTo {
+            url: url.to_owned(),
+            name: name.to_owned(),
+            ..Default::default()
+        })
+        .await
     }
 
+    /// Connects as `to.identity`, retrying in the background if NATS is not up yet: a service
+    /// starts in any order and reconnects for ever after a NATS restart.
+    pub async fn connect_to(to: ConnectTo) -> Result<Self, ConnectError> {
+        let mut options = async_nats::ConnectOptions::new()
+            .name(&to.name)
+            .retry_on_initial_connect()
+            .connection_timeout(Duration::from_secs(5));
+        if let Some(identity) = &to.identity {
+            options = options
+                .nkey(identity.seed())
+                .custom_inbox_prefix(identity.principal().inbox_prefix());
+        }
+        if let Some(ca) = &to.tls_ca {
+            options = options.add_root_certificates(ca.clone()).require_tls(true);
+        }
+        let client = options
+            .connect(&to.url)
+            .await
+            .map_err(|source| ConnectError {
+                url: to.url.clone(),
+                source,
+            })?;
+        Ok(Self::from_client(client).with_identity(to.identity))
+    }
+
+    /// A bus over an existing client, with no identity (its requests are unsigned).
     pub fn from_client(client: async_nats::Client) -> Self {
         let js = jetstream::new(client.clone());
-        Self { client, js }
+        Self {
+            client,
+            js,
+            identity: None,
+        }
+    }
+
+    /// The same connection signing as `identity` (which must be the user it logged in as).
+    pub fn with_identity(mut self, identity: Option<Identity>) -> Self {
+        self.identity = identity;
+        self
+    }
+
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
     }
 
     pub fn client(&self) -> &async_nats::Client {
@@ -132,7 +183,8 @@ impl Bus {
     }
 
     /// [`Bus::request`] on behalf of `actor` (the [`crate::ACTOR_HEADER`]): a system component
-    /// (`system:<name>`) acting on the sessions it owns.
+    /// (`system:<name>`) acting on the sessions it owns. The serving side honours the actor only
+    /// if this bus's identity may name it ([`crate::auth::signing::resolve_actor`]).
     pub async fn request_as<Req, Resp>(
         &self,
         subject: &str,
@@ -150,6 +202,9 @@ impl Bus {
         cm_telemetry::inject_current(&mut headers);
         if let Some(actor) = actor {
             headers.insert(crate::ACTOR_HEADER, actor);
+        }
+        if let Some(identity) = &self.identity {
+            identity.sign(subject, actor, &payload, &mut headers);
         }
         let request = async_nats::Request::new()
             .payload(payload.into())

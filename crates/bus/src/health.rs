@@ -24,6 +24,21 @@ static PANICS: LazyLock<opentelemetry::metrics::Counter<u64>> = LazyLock::new(||
         .build()
 });
 
+static REFUSED: LazyLock<opentelemetry::metrics::Counter<u64>> = LazyLock::new(|| {
+    cm_telemetry::meter("cm-bus")
+        .u64_counter("cm.bus.requests.refused")
+        .with_description("requests refused for their signature or the actor they claimed")
+        .build()
+});
+
+/// A request was refused before its handler ran (bad signature, actor not allowed).
+pub(crate) fn refused(subject: &str) {
+    REFUSED.add(
+        1,
+        &[KeyValue::new("messaging.destination", subject.to_owned())],
+    );
+}
+
 /// One endpoint's record.
 #[derive(Debug)]
 pub struct EndpointHealth {

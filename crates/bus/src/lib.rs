@@ -5,6 +5,7 @@
 //! `traceparent` of the current span; every handler continues the caller's trace.
 
 mod args;
+pub mod auth;
 pub mod blobs;
 mod client;
 pub mod health;
@@ -15,7 +16,7 @@ mod streams;
 
 pub use args::ServiceArgs;
 pub use blobs::{BLOB_HEADER, ReadEventError};
-pub use client::{Bus, ConnectError, PublishError};
+pub use client::{Bus, ConnectError, ConnectTo, PublishError};
 pub use lifecycle::{cancel_on_signal, terminated};
 pub use serve::{ACTOR_HEADER, Handler, actor, header_value, serve_endpoint, spawn_endpoint};
 pub use service::Group;

@@ -21,6 +21,8 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::Bus;
+use crate::auth::Caller;
+use crate::auth::signing::resolve_actor;
 use crate::health::{self, EndpointHealth};
 use crate::service::Group;
 
@@ -30,16 +32,17 @@ const CONCURRENCY: usize = 64;
 /// NATS header values are short single lines; a longer error message is cut to this.
 const HEADER_VALUE_MAX: usize = 256;
 
-/// The NATS header naming who sends a command (`system:<name>` for system components). Only
-/// bus clients set it; the gateway never does, so no HTTP request carries it.
+/// The NATS header naming on whose behalf a command is sent (`user:<name>` from the gateway,
+/// `system:<name>` from a service). A claim only: the handler's [`actor`] is what the request's
+/// signature allows ([`crate::auth::signing::resolve_actor`]).
 pub const ACTOR_HEADER: &str = "Cm-Actor";
 
 tokio::task_local! {
     static ACTOR: Option<String>;
 }
 
-/// The [`ACTOR_HEADER`] of the command being handled (inside a handler; `None` elsewhere or
-/// when the sender set none). A task-local, so handlers keep their plain `(ctx, request)` shape.
+/// The verified actor of the command being handled (inside a handler; `None` elsewhere or for
+/// an unsigned request). A task-local, so handlers keep their plain `(ctx, request)` shape.
 pub fn actor() -> Option<String> {
     ACTOR.try_with(Clone::clone).ok().flatten()
 }
@@ -107,6 +110,26 @@ where
     while running.join_next().await.is_some() {}
 }
 
+/// The actor the request may act as: its signature checked against this bus's principals.
+fn verified_actor(request: &Request, bus: &Bus) -> Result<Option<String>, BusError> {
+    let message = &request.message;
+    let headers = message.headers.as_ref();
+    let claimed = headers
+        .and_then(|h| h.get(ACTOR_HEADER))
+        .map(|v| v.as_str());
+    let caller = match bus.identity() {
+        Some(me) => me.verify(&message.subject, headers, &message.payload),
+        // Without principals nothing can be verified: every request is anonymous.
+        None => Caller::Unsigned,
+    };
+    let resolved = resolve_actor(&caller, claimed);
+    if let Err(e) = &resolved {
+        tracing::warn!(subject = %message.subject, ?caller, claimed, error = %e.message, "request refused");
+        health::refused(&message.subject);
+    }
+    resolved
+}
+
 async fn handle<Req, Resp, H>(request: Request, bus: &Bus, handler: &H, health: &EndpointHealth)
 where
     Req: DeserializeOwned,
@@ -117,22 +140,19 @@ where
     let span =
         tracing::info_span!("bus.handle", messaging.destination = %subject, otel.kind = "server");
     cm_telemetry::set_parent_from(&span, request.message.headers.as_ref());
-    let actor = request
-        .message
-        .headers
-        .as_ref()
-        .and_then(|h| h.get(ACTOR_HEADER))
-        .map(|v| v.as_str().to_owned());
+    let actor = verified_actor(&request, bus);
     async {
-        let result = match decode::<Req>(&request.message.payload) {
-            Ok(req) => {
+        let decoded = decode::<Req>(&request.message.payload);
+        let result = match (actor, decoded) {
+            (Err(refused), _) => Err(refused),
+            (Ok(actor), Ok(req)) => {
                 let call = ACTOR.scope(actor, handler.call(req));
                 match AssertUnwindSafe(call).catch_unwind().await {
                     Ok(result) => result,
                     Err(panic) => Err(panicked(&subject, panic.as_ref(), health)),
                 }
             }
-            Err(e) => Err(BusError::validation(
+            (Ok(_), Err(e)) => Err(BusError::validation(
                 "body",
                 format!("invalid request: {e}"),
             )),

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cm_bus::auth::Principal;
 use cm_bus::{Bus, Group, spawn_endpoint};
 use cm_schemas::{ErrorCode, Event, EventBody};
 use cm_test_support::NatsServer;
@@ -26,7 +27,7 @@ async fn answer(_: Arc<()>, ask: Ask) -> Result<String, cm_schemas::BusError> {
 }
 
 async fn serving(nats: &NatsServer) -> (Bus, tokio::task::JoinSet<()>) {
-    let bus = Bus::connect(&nats.url(), "serve-test").await.unwrap();
+    let bus = nats.bus_as(Principal::Admin).await.unwrap();
     let svc = bus.start_service("cm-test", "test").await.unwrap();
     let group = Group::new(&svc, "cm.v1.test", &bus);
     let mut tasks = tokio::task::JoinSet::new();
@@ -119,7 +120,7 @@ async fn an_answer_larger_than_a_message_arrives_whole() {
 #[tokio::test]
 async fn an_event_larger_than_a_message_is_stored_whole_and_published_as_a_preview() {
     let nats = NatsServer::start().await.unwrap();
-    let bus = Bus::connect(&nats.url(), "blob-test").await.unwrap();
+    let bus = nats.bus_as(Principal::Admin).await.unwrap();
     cm_bus::ensure_events_stream(bus.jetstream(), &Default::default())
         .await
         .unwrap();
@@ -159,7 +160,7 @@ async fn an_event_larger_than_a_message_is_stored_whole_and_published_as_a_previ
 async fn an_existing_stream_is_brought_to_the_configuration_asked_for() {
     use async_nats::jetstream::stream;
     let nats = NatsServer::start().await.unwrap();
-    let bus = Bus::connect(&nats.url(), "streams-test").await.unwrap();
+    let bus = nats.bus_as(Principal::Admin).await.unwrap();
     bus.jetstream()
         .create_stream(stream::Config {
             name: cm_schemas::subjects::EVENTS_STREAM.to_owned(),

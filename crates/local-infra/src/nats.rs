@@ -34,6 +34,27 @@ pub struct NatsConfig {
     pub log_path: PathBuf,
     /// The client port; `None` picks a free one (and retries if another process takes it).
     pub port: Option<u16>,
+    /// Users and permissions; `None` runs an open server (only the launcher's own tests do).
+    pub auth: Option<NatsAuth>,
+}
+
+/// A secured server: its configuration and a seed with every permission for the launcher's own
+/// readiness checks and [`NatsServer::connect`].
+#[derive(Clone)]
+pub struct NatsAuth {
+    /// A configuration file (`-c`): the bus's `authorization` block
+    /// (`cm_bus::auth::Credentials::server_conf`). Flags still set the port, address and store.
+    pub config_file: PathBuf,
+    /// The nkey seed of the `admin` principal.
+    pub admin_seed: String,
+}
+
+impl std::fmt::Debug for NatsAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsAuth")
+            .field("config_file", &self.config_file)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A running (or stopped) server; killed on drop. The store is never removed.
@@ -102,9 +123,10 @@ impl NatsServer {
         self.child.as_mut().and_then(ChildProcess::try_status)
     }
 
-    /// A new client connected to this server.
+    /// A new client connected to this server (as `admin` when it is secured).
     pub async fn connect(&self) -> anyhow::Result<async_nats::Client> {
-        async_nats::connect(self.url())
+        admin_options(self.config.auth.as_ref())
+            .connect(self.url())
             .await
             .with_context(|| format!("connecting to {}", self.url()))
     }
@@ -133,6 +155,9 @@ impl NatsServer {
 
     async fn spawn_and_wait(&mut self) -> anyhow::Result<()> {
         let mut cmd = Command::new(&self.config.bin);
+        if let Some(auth) = &self.config.auth {
+            cmd.arg("-c").arg(&auth.config_file);
+        }
         cmd.args(["-js", "-a", "127.0.0.1", "-p"])
             .arg(self.port.to_string())
             .arg("-sd")
@@ -142,9 +167,10 @@ impl NatsServer {
         let mut child = ChildProcess::spawn("nats-server", cmd, &self.config.log_path)?;
         let url = self.url();
         let started = Instant::now();
+        let auth = self.config.auth.clone();
         child
             .wait_ready("JetStream to answer", READY_TIMEOUT, || {
-                jetstream_ready(url.clone())
+                jetstream_ready(url.clone(), auth.clone())
             })
             .await?;
         tracing::debug!(url, elapsed = ?started.elapsed(), "nats-server ready");
@@ -153,10 +179,18 @@ impl NatsServer {
     }
 }
 
+fn admin_options(auth: Option<&NatsAuth>) -> async_nats::ConnectOptions {
+    let options = async_nats::ConnectOptions::new();
+    match auth {
+        Some(auth) => options.nkey(auth.admin_seed.clone()),
+        None => options,
+    }
+}
+
 /// Asks `$JS.API.INFO` directly: async-nats' `query_account()` cannot parse the answer of
 /// nats-server 2.9 (it requires the `reserved_*` fields that 2.10 added).
-async fn jetstream_ready(url: String) -> anyhow::Result<()> {
-    let client = async_nats::ConnectOptions::new()
+async fn jetstream_ready(url: String, auth: Option<NatsAuth>) -> anyhow::Result<()> {
+    let client = admin_options(auth.as_ref())
         .connection_timeout(Duration::from_secs(1))
         .connect(&url)
         .await?;

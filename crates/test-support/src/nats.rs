@@ -5,12 +5,18 @@
 //! (`nats.log`) live in one temporary directory, which survives [`NatsServer::stop`],
 //! [`NatsServer::kill`] and [`NatsServer::restart`] (same port, same store, so JetStream file
 //! storage persists) and is removed on drop.
+//!
+//! The server is secured like every real one: the bus credentials are generated in the temp
+//! directory, anonymous clients are refused, and each principal is confined to its subjects.
+//! [`NatsServer::connect`] logs in as `admin`; [`NatsServer::bus_as`] as any principal.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use cm_bus::auth::{Credentials, Identity, Principal};
+use cm_bus::{Bus, ConnectTo};
 use cm_local_infra::bins::nats_server_bin;
-use cm_local_infra::nats::{self, NatsConfig};
+use cm_local_infra::nats::{self, NatsAuth, NatsConfig};
 use tempfile::TempDir;
 
 /// A running (or stopped) private `nats-server -js`; killed and removed on drop.
@@ -18,6 +24,7 @@ use tempfile::TempDir;
 pub struct NatsServer {
     // Declared before `dir`: the server is killed before its directory is removed.
     server: nats::NatsServer,
+    credentials: Credentials,
     dir: TempDir,
 }
 
@@ -29,14 +36,49 @@ impl NatsServer {
             .prefix("cm-nats-")
             .tempdir()
             .context("creating the nats-server temp dir")?;
+        let credentials = Credentials::ensure(&dir.path().join("credentials"))?;
+        let admin = std::fs::read_to_string(credentials.seed_file(Principal::Admin))?;
         let server = nats::NatsServer::start(NatsConfig {
             bin,
             store_dir: dir.path().join("store"),
             log_path: dir.path().join("nats.log"),
             port: None,
+            auth: Some(NatsAuth {
+                config_file: credentials.server_conf(),
+                admin_seed: admin.trim().to_owned(),
+            }),
         })
         .await?;
-        Ok(Self { server, dir })
+        Ok(Self {
+            server,
+            credentials,
+            dir,
+        })
+    }
+
+    /// The bus credentials the server admits.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// `principal`'s identity (its key and everyone's public keys).
+    pub fn identity(&self, principal: Principal) -> anyhow::Result<Identity> {
+        Identity::load(
+            &self.credentials.seed_file(principal),
+            &self.credentials.principals_file(),
+        )
+    }
+
+    /// A bus connected as `principal`, signing its requests, retrying the connection in the
+    /// background like a service does.
+    pub async fn bus_as(&self, principal: Principal) -> anyhow::Result<Bus> {
+        Ok(Bus::connect_to(ConnectTo {
+            url: self.url(),
+            name: format!("test-{principal}"),
+            identity: Some(self.identity(principal)?),
+            tls_ca: None,
+        })
+        .await?)
     }
 
     /// `nats://127.0.0.1:PORT`
@@ -64,7 +106,7 @@ impl NatsServer {
         self.server.pid()
     }
 
-    /// A new client connected to this server.
+    /// A new client connected to this server as `admin` (every permission).
     pub async fn connect(&self) -> anyhow::Result<async_nats::Client> {
         self.server.connect().await
     }

@@ -49,7 +49,7 @@ async fn main() -> anyhow::Result<()> {
     cfg.web_dir = args.web_dir;
     cfg.access_log = args.access_log;
     cfg.cors_origins = args.cors_origins;
-    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-gateway").await?;
+    let bus = args.common.connect("cm-gateway").await?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("bind {}", args.addr))?;

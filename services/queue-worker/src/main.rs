@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         &args.common.telemetry(),
     )?;
-    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-queue-worker").await?;
+    let bus = args.common.connect("cm-queue-worker").await?;
     let cfg = cm_queue_worker::Config {
         database_url: args.database_url,
     };

@@ -72,6 +72,6 @@ async fn main() -> anyhow::Result<()> {
     cfg.approval_policy = args.approval_policy;
     cfg.sandbox = args.sandbox;
     cfg.max_line_bytes = usize::try_from(args.max_line_bytes).unwrap_or(usize::MAX);
-    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-runtime-bridge").await?;
+    let bus = args.common.connect("cm-runtime-bridge").await?;
     cm_runtime_bridge::run(cfg, bus, cm_bus::cancel_on_signal()).await
 }

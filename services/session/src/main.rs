@@ -20,7 +20,7 @@ async fn main() -> anyhow::Result<()> {
         env!("CARGO_PKG_VERSION"),
         &args.common.telemetry(),
     )?;
-    let bus = cm_bus::Bus::connect(&args.common.nats_url, "cm-session").await?;
+    let bus = args.common.connect("cm-session").await?;
     cm_session::run(
         cm_session::Config::new(args.database_url),
         bus,

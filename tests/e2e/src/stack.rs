@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cm_bus::Bus;
+use cm_bus::auth::Principal;
 use cm_mock_model::{MockModel, Script};
 use cm_runtime_bridge::appserver::SpawnConfig;
 use cm_test_support::{CodexHome, NatsServer, Postgres};
@@ -21,6 +22,17 @@ pub enum Service {
     Session,
     RuntimeBridge,
     QueueWorker,
+}
+
+impl Service {
+    pub fn principal(self) -> Principal {
+        match self {
+            Service::Gateway => Principal::Gateway,
+            Service::Session => Principal::Session,
+            Service::RuntimeBridge => Principal::RuntimeBridge,
+            Service::QueueWorker => Principal::QueueWorker,
+        }
+    }
 }
 
 struct Running {
@@ -131,18 +143,19 @@ impl TestStack {
         .map(|_| ())
     }
 
+    /// A bus as `admin`, the operator's user with every permission (it may name any actor).
     pub async fn bus(&self) -> anyhow::Result<Bus> {
-        Ok(Bus::from_client(self.nats.connect().await?))
+        self.nats.bus_as(Principal::Admin).await
     }
 
     pub async fn start_service(&mut self, svc: Service) -> anyhow::Result<()> {
-        let bus = Bus::from_client(
-            async_nats::ConnectOptions::new()
-                .retry_on_initial_connect()
-                .connect(self.nats.url())
-                .await
-                .context("connect to nats")?,
-        );
+        // Each service logs in as its own NATS user, as under `up`: the suite runs confined to
+        // the bus permissions.
+        let bus = self
+            .nats
+            .bus_as(svc.principal())
+            .await
+            .context("connect to nats")?;
         let nats = bus.client().clone();
         let token = CancellationToken::new();
         let t = token.clone();

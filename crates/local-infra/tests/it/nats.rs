@@ -12,6 +12,7 @@ async fn a_new_server_on_the_same_store_finds_the_stream() {
         store_dir: dir.path().join("nats"),
         log_path: dir.path().join("nats.log"),
         port: None,
+        auth: None,
     };
     let mut first = NatsServer::start(config.clone()).await.unwrap();
     let js = jetstream::new(first.connect().await.unwrap());

@@ -28,7 +28,7 @@ use crate::apply::{Applied, apply};
 use crate::db::{self, DbError};
 pub use health::ConsumerHealth;
 
-pub const DURABLE_NAME: &str = "session-apply";
+pub const DURABLE_NAME: &str = subjects::SESSION_CONSUMER;
 
 /// Deliveries of one event that Postgres refuses before it is dead-lettered.
 pub const MAX_APPLY_ATTEMPTS: i64 = 5;
