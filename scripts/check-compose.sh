@@ -11,7 +11,8 @@
 #    only name components it defines, and that the files docker-compose.yml mounts or builds from
 #    and the files deploy/Dockerfile copies from the build context exist.
 # 3. `sh -n` on every shell script under deploy/ (and checks it is executable).
-# 4. When the tools are installed: `nats-server -t` on deploy/nats/nats.conf and
+# 4. When the tools are installed: `nats-server -t` on deploy/nats/nats.conf (with credentials from
+#    the built `codex-manager bus credentials`) and
 #    `kubectl kustomize deploy/k8s`.
 # Exits non-zero if any check fails, after running all of them.
 set -uo pipefail
@@ -183,13 +184,23 @@ while IFS= read -r -d '' script; do
 done < <(find deploy -type f -name '*.sh' -print0 | sort -z)
 
 # --- 4. optional tool checks ----------------------------------------------------------------------------
-if command -v nats-server >/dev/null 2>&1; then
-    if out="$(nats-server -t -c deploy/nats/nats.conf 2>&1)"; then
-        ok "nats-server -t -c deploy/nats/nats.conf"
+# nats.conf includes credentials/nats-auth.conf, which `codex-manager bus credentials` writes (the
+# compose stack's nats-credentials service): check the two together, as the container sees them.
+cli="${CARGO_TARGET_DIR:-$HOME/.cache/codex-manager/target}/debug/codex-manager"
+if command -v nats-server >/dev/null 2>&1 && [ -x "$cli" ]; then
+    conf_dir="$(mktemp -d)"
+    cp deploy/nats/nats.conf "$conf_dir/nats.conf"
+    if ! "$cli" bus credentials --dir "$conf_dir/credentials" >/dev/null; then
+        fail "codex-manager bus credentials"
+    elif out="$(nats-server -t -c "$conf_dir/nats.conf" 2>&1)"; then
+        ok "nats-server -t -c deploy/nats/nats.conf (with generated credentials)"
     else
         printf '%s\n' "$out" >&2
         fail "nats-server -t -c deploy/nats/nats.conf"
     fi
+    rm -rf "$conf_dir"
+elif command -v nats-server >/dev/null 2>&1; then
+    note "$cli not built: deploy/nats/nats.conf not checked with its credentials"
 else
     note "nats-server not installed: deploy/nats/nats.conf only checked by docker at run time"
 fi

@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account, api, apps, completions, config, controls, mcp, models, profile, projects, requests,
-    runtime, sessions, settings, skills, stream, system,
+    account, api, apps, bus, completions, config, controls, mcp, models, profile, projects,
+    requests, runtime, sessions, settings, skills, stream, system,
 };
 use crate::up;
 
@@ -112,4 +112,6 @@ pub enum Command {
     Profile(profile::Args),
     /// Shell completion scripts.
     Completions(completions::Args),
+    /// The NATS users' keys for compose or Kubernetes (`up` makes its own).
+    Bus(bus::Args),
 }

@@ -89,6 +89,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::completions::run(args);
             return Ok(());
         }
+        Command::Bus(args) => return commands::bus::run(out, args),
         Command::Api(args) if commands::api::is_local(&args) => {
             commands::api::operations(out);
             return Ok(());
@@ -117,7 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apps(a) => commands::apps::run(&ctx, a).await,
         Command::Runtime(a) => commands::runtime::run(&ctx, a).await,
         Command::Api(a) => commands::api::run(&ctx, a).await,
-        Command::Up(_) | Command::Profile(_) | Command::Completions(_) => Ok(()),
+        Command::Up(_) | Command::Profile(_) | Command::Completions(_) | Command::Bus(_) => Ok(()),
     }
 }
 

@@ -11,6 +11,10 @@ pub const EVENTS_STREAM: &str = "CM_EVENTS";
 pub const EVENTS_SUBJECTS: &str = "cm.v1.evt.>";
 /// The session service's durable consumer of [`EVENTS_STREAM`] (it persists every event).
 pub const SESSION_CONSUMER: &str = "session-apply";
+/// The runtime bridges' memory of turns and requests in flight (one message per subject).
+pub const BRIDGE_STATE_STREAM: &str = "CM_BRIDGE_STATE";
+/// Subjects captured by [`BRIDGE_STATE_STREAM`]: `cm.v1.bridge.<bridge>.{turn,req}.<id>`.
+pub const BRIDGE_STATE_SUBJECTS: &str = "cm.v1.bridge.>";
 /// JetStream work-queue stream for jobs.
 pub const JOBS_STREAM: &str = "CM_JOBS";
 /// Subjects captured by [`JOBS_STREAM`].

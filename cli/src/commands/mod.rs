@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api;
 pub mod apps;
+pub mod bus;
 pub mod completions;
 pub mod config;
 pub mod controls;

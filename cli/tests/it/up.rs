@@ -55,6 +55,7 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert!(output.contains("the built-in console"), "{output}");
     assert!(data.join("postgres/data/PG_VERSION").exists());
     assert!(data.join("logs/gateway.log").exists());
+    bus_is_secured(&data, &output).await;
     check_profile(&config_home, &up.base(), &token);
     cli_uses_the_running_stack(&config_home, &data, &up.base()).await;
 
@@ -244,6 +245,41 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
 
 /// With nothing but the profile `up` wrote, the CLI reaches the stack; `up status` and
 /// `up logs` find it through the data directory.
+/// The bus's keys are private files in the data directory; up's NATS refuses an anonymous
+/// client and admits the `automation` key.
+async fn bus_is_secured(data: &Path, output: &str) {
+    let creds = data.join("nats-credentials");
+    for name in [
+        "gateway",
+        "session",
+        "runtime-bridge",
+        "queue-worker",
+        "automation",
+        "admin",
+    ] {
+        let meta = std::fs::metadata(creds.join(format!("{name}.nk"))).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+    let url = output
+        .split("NATS ready at ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no NATS URL in {output}"))
+        .to_owned();
+    let anonymous = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(2))
+        .connect(&url)
+        .await;
+    assert!(anonymous.is_err(), "an anonymous client got into {url}");
+    let seed = std::fs::read_to_string(creds.join("automation.nk")).unwrap();
+    let automation = async_nats::ConnectOptions::new()
+        .nkey(seed.trim().to_owned())
+        .connect(&url)
+        .await
+        .unwrap();
+    automation.flush().await.unwrap();
+}
+
 async fn cli_uses_the_running_stack(config_home: &Path, data: &Path, base: &str) {
     let cm = Cm::with_config_dir(config_home);
     let created = cm

@@ -126,3 +126,14 @@ impl NatsServer {
         self.server.restart().await
     }
 }
+
+impl Drop for NatsServer {
+    /// Reports what the server refused for want of permission, so a test that times out on a
+    /// missing grant says which one (tests that provoke refusals on purpose print them too).
+    fn drop(&mut self) {
+        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+        for line in log.lines().filter(|l| l.contains("Violation")) {
+            eprintln!("nats-server refused: {line}");
+        }
+    }
+}

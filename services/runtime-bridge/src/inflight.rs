@@ -12,8 +12,8 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use futures::StreamExt;
 
-pub const STREAM: &str = "CM_BRIDGE_STATE";
-const SUBJECTS: &str = "cm.v1.bridge.>";
+pub const STREAM: &str = cm_schemas::subjects::BRIDGE_STATE_STREAM;
+const SUBJECTS: &str = cm_schemas::subjects::BRIDGE_STATE_SUBJECTS;
 
 #[derive(Clone)]
 pub struct InFlight {

@@ -26,13 +26,13 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
     let mut pg: tokio_postgres::Config = database_url.parse()?;
     pg.connect_timeout(POOL_TIMEOUT);
     pg.options(SESSION_LIMITS);
-    let mgr = Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
+    let config = ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    };
+    let mgr = match tls(&pg)? {
+        Some(tls) => Manager::from_config(pg, tls, config),
+        None => Manager::from_config(pg, tokio_postgres::NoTls, config),
+    };
     Ok(Pool::builder(mgr)
         .max_size(max_size)
         .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -45,8 +45,17 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
 /// Runs the embedded migrations on a dedicated connection, under [`MIGRATION_LOCK`]. The
 /// history table is named for this service because other services migrate the same database.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
-    let (mut client, conn) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
-    let conn = tokio::spawn(conn);
+    let pg: tokio_postgres::Config = database_url.parse()?;
+    let (mut client, conn) = match tls(&pg)? {
+        Some(tls) => {
+            let (client, conn) = pg.connect(tls).await?;
+            (client, tokio::spawn(async move { conn.await.map(drop) }))
+        }
+        None => {
+            let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
+            (client, tokio::spawn(async move { conn.await.map(drop) }))
+        }
+    };
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -62,6 +71,27 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
     let _ = conn.await;
     migrated?;
     Ok(())
+}
+
+/// TLS for the connection when the URL asks for it (`sslmode=require`) or `PGSSLROOTCERT` (the
+/// libpq variable) names the CA to trust; the server's certificate and host name are verified
+/// against that CA, else the system's. `None`: plain TCP, as a local or compose Postgres speaks.
+fn tls(
+    pg: &tokio_postgres::Config,
+) -> anyhow::Result<Option<postgres_native_tls::MakeTlsConnector>> {
+    let ca = std::env::var_os("PGSSLROOTCERT").filter(|v| !v.is_empty());
+    if pg.get_ssl_mode() != tokio_postgres::config::SslMode::Require && ca.is_none() {
+        return Ok(None);
+    }
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(ca) = ca {
+        let pem = std::fs::read(&ca)
+            .map_err(|e| anyhow::anyhow!("reading PGSSLROOTCERT {}: {e}", ca.to_string_lossy()))?;
+        builder.add_root_certificate(native_tls::Certificate::from_pem(&pem)?);
+    }
+    Ok(Some(postgres_native_tls::MakeTlsConnector::new(
+        builder.build()?,
+    )))
 }
 
 /// Maps a pool or query error: a lost or refused connection is `unavailable`, the rest internal.

@@ -33,3 +33,17 @@ async fn two_services_migrating_one_empty_database_at_once_both_succeed() {
         .count() as i64;
     assert_eq!(applied, files);
 }
+
+/// `sslmode=require` really asks the server for TLS (the private test cluster has none, so the
+/// connection is refused rather than silently made in plain text); without it, plain TCP.
+#[tokio::test]
+async fn sslmode_require_insists_on_tls() {
+    let pg = Postgres::start().await.unwrap();
+    let url = pg.create_database("tls").await.unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let err = cm_session::migrate(&format!("{url}{sep}sslmode=require"))
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").to_lowercase().contains("tls"), "{err:#}");
+    cm_session::migrate(&url).await.unwrap();
+}

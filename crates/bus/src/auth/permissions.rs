@@ -102,6 +102,9 @@ pub fn permissions(principal: Principal) -> Permissions {
             ));
             events(&mut p, SESSION_EVENT_KINDS);
             js_admin(&mut p, subjects::EVENTS_STREAM);
+            // A deleted session's history leaves the stream.
+            p.publish_allow
+                .push(format!("$JS.API.STREAM.PURGE.{}", subjects::EVENTS_STREAM));
             js_read(&mut p, subjects::EVENTS_STREAM, true);
             blob_read(&mut p, EVENT_BLOBS);
             blob_write(&mut p, EVENT_BLOBS);
@@ -111,6 +114,11 @@ pub fn permissions(principal: Principal) -> Permissions {
         Principal::RuntimeBridge => {
             service(&mut p, prefix::RUNTIME);
             events(&mut p, BRIDGE_EVENT_KINDS);
+            // Its memory of what is in flight, read back after a restart.
+            p.publish_allow
+                .push(subjects::BRIDGE_STATE_SUBJECTS.to_owned());
+            js_admin(&mut p, subjects::BRIDGE_STATE_STREAM);
+            js_read(&mut p, subjects::BRIDGE_STATE_STREAM, true);
             js_admin(&mut p, subjects::EVENTS_STREAM);
             js_read(&mut p, subjects::EVENTS_STREAM, true);
             blob_read(&mut p, EVENT_BLOBS);
