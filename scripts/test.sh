@@ -15,10 +15,13 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 # The CLI tests drive the built service binaries.
 cargo build --workspace --bins --locked
-cargo test --workspace --exclude cm-e2e --locked --no-fail-fast
+cargo test --workspace --exclude cm-e2e --exclude cm-faults --locked --no-fail-fast
 # Each end-to-end test runs a whole stack (nats-server, Postgres, codex app-server, four
 # services): one at a time, so two stacks never fight over this machine's two cores.
 cargo test -p cm-e2e --locked --no-fail-fast -- --test-threads=1
+# The fault suite: kill -9 of each process under `codex-manager up --demo` mid-turn, then no
+# event lost or doubled, every turn terminal, snapshot = deltas (docs/reliability.md).
+cargo test -p cm-faults --locked -- --nocapture
 # The web UI: its committed API types match schemas/openapi.json, it builds, and its unit tests
 # pass (Vitest: the stream reducer, reconnects, request cards); test-browser.sh drives it in
 # Chromium.

@@ -41,6 +41,18 @@ async fn session_whoami(nats: &NatsServer) -> (Bus, tokio::task::JoinSet<()>) {
         let _svc = svc;
         std::future::pending::<()>().await
     });
+    // A round trip proves the subscriptions reached the server (a flush does not: it only
+    // writes the socket), so other connections' requests find a responder.
+    let admin = nats.bus_as(Principal::Admin).await.unwrap();
+    for verb in [subjects::verb::SESSION_GET, subjects::verb::SETTINGS_SET] {
+        let subject = subjects::command(subjects::prefix::SESSION, verb);
+        cm_test_support::wait_for("the test endpoint", T, || {
+            let (admin, subject) = (admin.clone(), subject.clone());
+            async move { Ok(admin.request::<_, Value>(&subject, &json!({}), T).await?) }
+        })
+        .await
+        .unwrap();
+    }
     (bus, tasks)
 }
 

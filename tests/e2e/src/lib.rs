@@ -7,6 +7,7 @@
 mod client;
 pub mod coverage;
 mod stack;
+pub mod up;
 
 pub use client::{Api, SseStream, collect_deltas, collect_until, kinds};
 pub use stack::{Service, TestStack};
