@@ -16,7 +16,7 @@ use crate::output::{self, Output};
 #[derive(Debug, Clone, clap::Args)]
 pub struct DataDir {
     /// The data directory of the `up` [default: $XDG_DATA_HOME/codex-manager or
-    /// ~/.local/share/codex-manager].
+    /// ~/.local/share/codex-manager; as root, /var/lib/codex-manager].
     #[arg(long, env = "CM_DATA_DIR", hide_env_values = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 }

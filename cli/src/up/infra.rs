@@ -194,11 +194,16 @@ async fn start_postgres(
     let run_as = RunAs::postgres_if_root()?;
     let location = pg_location::choose(&layout.postgres, run_as)?;
     if location.elsewhere {
-        console.info(&format!(
-            "Postgres cluster in {} (the postgres user cannot reach {}; {} links to it)",
+        console.alert(&format!(
+            "the Postgres cluster is in {}, outside the data directory ({} links to it, as \
+             earlier versions did): removing {} would keep the database. To move it, stop `up`, \
+             use a data directory the postgres user can reach (as root the default is {}) and \
+             move {} to <data>/postgres in place of the link",
             location.root.display(),
+            layout.postgres.display(),
             layout.data.display(),
-            layout.postgres.display()
+            crate::paths::ROOT_DATA_DIR,
+            location.root.display(),
         ));
     }
     let cluster = PgCluster::start(PgConfig {

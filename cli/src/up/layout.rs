@@ -6,7 +6,7 @@
 //! <data>/logs/<name>.log    output of every service and of NATS, Postgres, initdb
 //! <data>/nats/              JetStream store
 //! <data>/nats-credentials/  the bus users' nkey seeds (0600) and the server's authorization
-//! <data>/postgres/          the private Postgres cluster (or a symlink to it, see pg_location)
+//! <data>/postgres/          the private Postgres cluster (see pg_location)
 //! <data>/codex-home-demo/   CODEX_HOME of `--demo`
 //! ```
 //!

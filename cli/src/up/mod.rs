@@ -58,7 +58,8 @@ pub struct UpArgs {
     #[command(subcommand)]
     action: Option<Action>,
     /// Where the token, logs, NATS store and Postgres cluster live
-    /// [default: $XDG_DATA_HOME/codex-manager or ~/.local/share/codex-manager].
+    /// [default: $XDG_DATA_HOME/codex-manager or ~/.local/share/codex-manager; as root,
+    /// /var/lib/codex-manager].
     #[arg(long, env = "CM_DATA_DIR", hide_env_values = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// HTTP port of the API and web UI (bound on 127.0.0.1 only).

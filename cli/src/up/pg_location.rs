@@ -1,28 +1,30 @@
-//! Where the private Postgres cluster lives.
+//! Where the private Postgres cluster lives: always `<data>/postgres`, so all of a stack's state
+//! is under its one data directory (removing it removes the database too).
 //!
-//! Normally in `<data>/postgres`. As root, `initdb` and `postgres` run as the `postgres` user,
-//! which must be able to search every directory above the cluster. A data directory under
-//! `/root` (mode 0700, the default `~/.local/share/codex-manager` included) is out of its reach,
-//! so the cluster goes to `/var/tmp/codex-manager-<hash of the data dir>` instead (`/var/tmp`
-//! survives reboots, unlike `/tmp`), and `<data>/postgres` becomes a symlink to it, so the next
-//! run, and a person running `ls -l`, finds it. We do not loosen the permissions of the user's
-//! directories behind their back.
+//! As root, `initdb` and `postgres` run as the `postgres` user, which must be able to search
+//! every directory above the cluster. The default data directory of root is therefore
+//! `/var/lib/codex-manager` (`crate::paths`), which it can; a `--data-dir` it cannot reach (one
+//! under `/root`, mode 0700) is refused up front with what to do, instead of putting the
+//! cluster somewhere else. We do not loosen the permissions of the user's directories behind
+//! their back.
+//!
+//! Earlier versions put such a cluster in `/var/tmp/codex-manager-<hash>` with `<data>/postgres`
+//! a symlink to it: an existing link is still followed (with a warning on how to move it), so no
+//! data is lost.
 
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use cm_local_infra::user::RunAs;
 
-/// The cluster directory, and whether it is outside the data directory.
+/// The cluster directory, and whether it is outside the data directory (a legacy symlink).
 #[derive(Debug, Clone)]
 pub struct PgLocation {
     pub root: PathBuf,
     pub elsewhere: bool,
 }
 
-/// Chooses (and for the fallback, creates) the cluster directory for `data_pg` =
-/// `<data>/postgres`.
+/// The cluster directory for `data_pg` = `<data>/postgres`.
 pub fn choose(data_pg: &Path, run_as: Option<RunAs>) -> anyhow::Result<PgLocation> {
     if data_pg.is_symlink() {
         let target = std::fs::read_link(data_pg)
@@ -43,54 +45,15 @@ pub fn choose(data_pg: &Path, run_as: Option<RunAs>) -> anyhow::Result<PgLocatio
     if user.can_traverse(data) {
         return Ok(here);
     }
-    if data_pg.exists() {
-        bail!(
-            "the postgres user cannot reach the existing cluster in {}; make {} searchable for \
-             it (for example `chmod o+x` on it and its parents) or move the cluster away",
-            data_pg.display(),
-            data.display()
-        );
-    }
-    let root = PathBuf::from(format!("/var/tmp/codex-manager-{:016x}", fnv1a(data)));
-    create_private_dir(&root, user)?;
-    std::os::unix::fs::symlink(&root, data_pg)
-        .with_context(|| format!("linking {} to {}", data_pg.display(), root.display()))?;
-    Ok(PgLocation {
-        root,
-        elsewhere: true,
-    })
-}
-
-/// Creates `dir` for `user`, or accepts it if it already is a real directory owned by `user`
-/// (a predictable name in a shared directory must not be someone else's symlink).
-fn create_private_dir(dir: &Path, user: RunAs) -> anyhow::Result<()> {
-    match std::fs::create_dir(dir) {
-        Ok(()) => user.chown(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let meta = std::fs::symlink_metadata(dir)
-                .with_context(|| format!("inspecting {}", dir.display()))?;
-            if meta.is_dir() && meta.uid() == user.uid.as_raw() {
-                Ok(())
-            } else {
-                bail!(
-                    "{} exists but is not a directory owned by postgres; remove it",
-                    dir.display()
-                )
-            }
-        }
-        Err(e) => Err(e).with_context(|| format!("creating {}", dir.display())),
-    }
-}
-
-/// FNV-1a, 64 bits: a stable name for a path (std's hasher may change between releases).
-fn fnv1a(path: &Path) -> u64 {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str()
-        .as_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+    bail!(
+        "the postgres user cannot reach {}: the private Postgres cluster must live in the data \
+         directory, and as root it runs as postgres. Use a data directory it can search (the \
+         default for root, /var/lib/codex-manager, or any path whose parents are searchable, \
+         e.g. under /var/lib or /srv), make {} and its parents searchable (`chmod o+x`), or \
+         use an external database with DATABASE_URL",
+        data_pg.display(),
+        data.display()
+    )
 }
 
 #[cfg(test)]
@@ -98,10 +61,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_hash_is_stable() {
-        assert_eq!(fnv1a(Path::new("")), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(Path::new("a")), 0xaf63_dc4c_8601_ec8c);
-        assert_ne!(fnv1a(Path::new("/x/a")), fnv1a(Path::new("/x/b")));
+    fn as_root_an_unreachable_data_dir_is_refused_not_moved() -> anyhow::Result<()> {
+        let Some(postgres) = RunAs::postgres_if_root()? else {
+            return Ok(()); // only root switches to the postgres user
+        };
+        let private = tempfile::tempdir()?; // mode 0700
+        let data_pg = private.path().join("data/postgres");
+        let err = choose(&data_pg, Some(postgres)).unwrap_err().to_string();
+        assert!(err.contains(&data_pg.display().to_string()), "{err}");
+        assert!(err.contains("/var/lib/codex-manager"), "{err}");
+        assert!(!data_pg.exists(), "nothing was created");
+        assert!(!data_pg.is_symlink());
+        Ok(())
     }
 
     #[test]

@@ -54,6 +54,8 @@ async fn up_runs_a_turn_and_keeps_its_data_across_restarts() {
     assert!(output.contains("(new cluster)"), "{output}");
     assert!(output.contains("the built-in console"), "{output}");
     assert!(data.join("postgres/data/PG_VERSION").exists());
+    // All of the stack's state is in its data directory: the cluster is no link elsewhere.
+    assert!(!data.join("postgres").is_symlink());
     assert!(data.join("logs/gateway.log").exists());
     bus_is_secured(&data, &output).await;
     check_profile(&config_home, &up.base(), &token);
