@@ -8,7 +8,7 @@ use cm_bus::{Bus, serve_endpoint};
 use cm_schemas::queue::{Empty, QueueStats};
 use cm_schemas::subjects::{prefix, service, verb};
 use cm_schemas::{BusError, subjects};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::Pool;
 use tokio_util::sync::CancellationToken;
 
 mod embedded {
@@ -27,15 +27,7 @@ struct Ctx {
 
 pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::Result<()> {
     migrate(&cfg.database_url).await?;
-    let pg: tokio_postgres::Config = cfg.database_url.parse()?;
-    let mgr = Manager::from_config(
-        pg,
-        tokio_postgres::NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    let pool = Pool::builder(mgr).max_size(8).build()?;
+    let pool = cm_pg::pool(&cfg.database_url, 8)?;
     cm_bus::ensure_jobs_stream(bus.jetstream()).await?;
 
     let svc = bus
@@ -65,16 +57,12 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     Ok(())
 }
 
-async fn migrate(database_url: &str) -> anyhow::Result<()> {
-    let (mut client, conn) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
-    let conn = tokio::spawn(conn);
-    embedded::migrations::runner()
-        .set_migration_table_name("cm_queue_migrations")
-        .run_async(&mut client)
-        .await?;
-    drop(client);
-    let _ = conn.await;
-    Ok(())
+/// Runs the embedded migrations under the advisory lock every service shares, so replicas
+/// starting together on one database migrate one after the other.
+pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
+    let mut runner = embedded::migrations::runner();
+    runner.set_migration_table_name("cm_queue_migrations");
+    cm_pg::migrate(database_url, &runner).await
 }
 
 async fn stats_of(ctx: Arc<Ctx>) -> Result<QueueStats, BusError> {

@@ -1,97 +1,23 @@
 //! Postgres access: the pool, migrations, and how database failures become bus errors.
 
-use std::time::Duration;
-
 use cm_schemas::BusError;
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::Pool;
 
 mod embedded {
     refinery::embed_migrations!("migrations");
 }
 
-/// How long a command waits for a pooled connection, or for a new one, before it answers
-/// `unavailable`: a hung or overloaded Postgres must not make every command hang with it.
-const POOL_TIMEOUT: Duration = Duration::from_secs(5);
-/// Server-side limits of every pooled session: no statement, lock wait or idle transaction
-/// holds a connection (or a row lock) for longer.
-const SESSION_LIMITS: &str =
-    "-c statement_timeout=30s -c lock_timeout=10s -c idle_in_transaction_session_timeout=60s";
-/// The advisory lock every Codex Manager service takes to migrate: replicas starting together
-/// on one database migrate one after the other (`cm_mig` in ASCII).
-const MIGRATION_LOCK: i64 = 0x636d_5f6d_6967;
-
-/// Opens a pool. Connections are made lazily, so the service starts while Postgres is down and
-/// answers `unavailable` until it is back.
+/// The session service's pool ([`cm_pg::pool`]: time-outs, session limits, optional TLS).
 pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
-    let mut pg: tokio_postgres::Config = database_url.parse()?;
-    pg.connect_timeout(POOL_TIMEOUT);
-    pg.options(SESSION_LIMITS);
-    let config = ManagerConfig {
-        recycling_method: RecyclingMethod::Fast,
-    };
-    let mgr = match tls(&pg)? {
-        Some(tls) => Manager::from_config(pg, tls, config),
-        None => Manager::from_config(pg, tokio_postgres::NoTls, config),
-    };
-    Ok(Pool::builder(mgr)
-        .max_size(max_size)
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_TIMEOUT))
-        .create_timeout(Some(POOL_TIMEOUT))
-        .recycle_timeout(Some(POOL_TIMEOUT))
-        .build()?)
+    cm_pg::pool(database_url, max_size)
 }
 
-/// Runs the embedded migrations on a dedicated connection, under [`MIGRATION_LOCK`]. The
+/// Runs the embedded migrations under the shared advisory lock ([`cm_pg::migrate`]). The
 /// history table is named for this service because other services migrate the same database.
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
-    let pg: tokio_postgres::Config = database_url.parse()?;
-    let (mut client, conn) = match tls(&pg)? {
-        Some(tls) => {
-            let (client, conn) = pg.connect(tls).await?;
-            (client, tokio::spawn(async move { conn.await.map(drop) }))
-        }
-        None => {
-            let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
-            (client, tokio::spawn(async move { conn.await.map(drop) }))
-        }
-    };
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
-    let migrated = embedded::migrations::runner()
-        .set_migration_table_name("cm_session_migrations")
-        .run_async(&mut client)
-        .await;
-    // Closing the connection releases the lock too; unlocking first frees it at once.
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await;
-    drop(client);
-    let _ = conn.await;
-    migrated?;
-    Ok(())
-}
-
-/// TLS for the connection when the URL asks for it (`sslmode=require`) or `PGSSLROOTCERT` (the
-/// libpq variable) names the CA to trust; the server's certificate and host name are verified
-/// against that CA, else the system's. `None`: plain TCP, as a local or compose Postgres speaks.
-fn tls(
-    pg: &tokio_postgres::Config,
-) -> anyhow::Result<Option<postgres_native_tls::MakeTlsConnector>> {
-    let ca = std::env::var_os("PGSSLROOTCERT").filter(|v| !v.is_empty());
-    if pg.get_ssl_mode() != tokio_postgres::config::SslMode::Require && ca.is_none() {
-        return Ok(None);
-    }
-    let mut builder = native_tls::TlsConnector::builder();
-    if let Some(ca) = ca {
-        let pem = std::fs::read(&ca)
-            .map_err(|e| anyhow::anyhow!("reading PGSSLROOTCERT {}: {e}", ca.to_string_lossy()))?;
-        builder.add_root_certificate(native_tls::Certificate::from_pem(&pem)?);
-    }
-    Ok(Some(postgres_native_tls::MakeTlsConnector::new(
-        builder.build()?,
-    )))
+    let mut runner = embedded::migrations::runner();
+    runner.set_migration_table_name("cm_session_migrations");
+    cm_pg::migrate(database_url, &runner).await
 }
 
 /// Maps a pool or query error: a lost or refused connection is `unavailable`, the rest internal.
