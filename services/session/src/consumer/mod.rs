@@ -79,7 +79,15 @@ async fn consume(
     health: &ConsumerHealth,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut messages = consumer(bus.jetstream()).await?.messages().await?;
+    // Heartbeats every 2 s: a pull request lost with a NATS restart is noticed within seconds,
+    // not after the default 15 s heartbeat and 30 s expiry.
+    let mut messages = consumer(bus.jetstream())
+        .await?
+        .stream()
+        .expires(Duration::from_secs(10))
+        .heartbeat(Duration::from_secs(2))
+        .messages()
+        .await?;
     health.consuming(true);
     loop {
         let msg = tokio::select! {
@@ -91,14 +99,34 @@ async fn consume(
         let info = msg.info().map_err(|e| anyhow::anyhow!("{e}"))?;
         let (seq, delivered) = (info.stream_sequence, info.delivered);
         health.delivered(delivered);
-        match step(bus, pool, health, &msg, seq, delivered).await {
-            Step::Done => msg.double_ack().await,
-            Step::Retry(delay) => msg.ack_with(AckKind::Nak(Some(delay))).await,
-        }
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let step = step(bus, pool, health, &msg, seq, delivered).await;
+        acknowledge(&msg, step).await?;
     }
 }
 
+/// Acks (or naks) `msg`, retrying for about 10 s: an ack lost with a NATS restart would leave
+/// the applied event unacknowledged, and with one message in flight nothing else would arrive
+/// until JetStream redelivers it after `ack_wait` (30 s). Acks are idempotent, and JetStream
+/// keeps the delivery across the restart, so repeating one is safe.
+async fn acknowledge(msg: &jetstream::Message, step: Step) -> anyhow::Result<()> {
+    use backon::{ExponentialBuilder, Retryable};
+    let ack = || async {
+        match step {
+            Step::Done => msg.double_ack().await,
+            Step::Retry(delay) => msg.ack_with(AckKind::Nak(Some(delay))).await,
+        }
+    };
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(100))
+        .with_max_delay(Duration::from_secs(2))
+        .with_max_times(8);
+    ack.retry(backoff)
+        .notify(|e, pause| tracing::warn!(error = %e, ?pause, "event ack failed; retrying"))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[derive(Clone, Copy)]
 enum Step {
     Done,
     Retry(Duration),

@@ -70,7 +70,11 @@ async fn main() {
         background.push(tokio::spawn(async move {
             let mut results = Vec::new();
             while !stop.load(Ordering::Relaxed) {
-                results.push(run_case(&api, pid, None).await);
+                let result = run_case(&api, pid, None).await;
+                if let Err(e) = &result {
+                    eprintln!("background case: {e:#}");
+                }
+                results.push(result);
             }
             results
         }));
