@@ -37,6 +37,9 @@ fi
 
 # Not under /tmp: codex refuses to create its helper binaries there.
 DATA="$(mktemp -d /var/tmp/cm-fuzz.XXXXXX)"
+# Searchable (not readable) by others: as root the private Postgres cluster in it runs as the
+# postgres user, which must reach $DATA/postgres (mktemp makes it 0700).
+chmod 711 "$DATA"
 WORK="$(mktemp -d /var/tmp/cm-fuzz-work.XXXXXX)"
 CONF="$(mktemp -d)"
 LOG="$(mktemp)"

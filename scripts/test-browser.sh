@@ -42,6 +42,9 @@ fi
 # Not under /tmp: codex refuses to create its helper binaries there (the demo CODEX_HOME lives
 # in the data directory).
 DATA="$(mktemp -d /var/tmp/cm-browser.XXXXXX)"
+# Searchable (not readable) by others: as root the private Postgres cluster in it runs as the
+# postgres user, which must reach $DATA/postgres (mktemp makes it 0700).
+chmod 711 "$DATA"
 WORK="$(mktemp -d /var/tmp/cm-browser-work.XXXXXX)"
 CONF="$(mktemp -d)"
 LOG="$(mktemp)"
