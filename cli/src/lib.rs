@@ -86,7 +86,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return commands::profile::run(out, args, given);
         }
         Command::Completions(args) => {
-            commands::completions::run(args);
+            commands::completions::run(args, <Cli as clap::CommandFactory>::command());
             return Ok(());
         }
         Command::Bus(args) => return commands::bus::run(out, args),

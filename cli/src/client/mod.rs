@@ -48,9 +48,9 @@ impl Query {
         self
     }
 
-    /// Adds `limit` and `cursor` when given.
-    pub fn page(self, page: crate::commands::Page) -> Self {
-        self.opt("limit", page.limit).opt("cursor", page.cursor)
+    /// Adds `limit` and `cursor` (of a runtime's paged list) when given.
+    pub fn page(self, limit: Option<u32>, cursor: Option<String>) -> Self {
+        self.opt("limit", limit).opt("cursor", cursor)
     }
 
     /// Adds `name=v` once per value.

@@ -42,7 +42,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let query = Query::new()
         .flag("forceRefetch", force_refetch)
         .opt("threadId", thread)
-        .page(page);
+        .page(page.limit, page.cursor);
     let v = ctx.client.call(&ops::LIST_APPS, &[], query, None).await?;
     ctx.out.any(&v);
     Ok(())

@@ -1,6 +1,5 @@
 //! `completions`: shell completion scripts, generated from the command tree.
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 #[derive(Debug, clap::Args)]
@@ -14,8 +13,9 @@ pub struct Args {
     shell: Shell,
 }
 
-pub fn run(args: Args) {
-    let mut cmd = crate::cli::Cli::command();
+/// Writes the script for `cmd`, the whole command tree (given by the caller, so that this
+/// module does not depend on the tree it is part of).
+pub fn run(args: Args, mut cmd: clap::Command) {
     clap_complete::generate(
         args.shell,
         &mut cmd,

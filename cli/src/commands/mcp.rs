@@ -64,7 +64,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 .opt("serverName", server)
                 .opt("detail", detail)
                 .opt("threadId", thread)
-                .page(page);
+                .page(page.limit, page.cursor);
             let v = c.call(&ops::LIST_MCP_SERVERS, &[], query, None).await?;
             ctx.out.show(&v, |v| {
                 output::items(

@@ -43,7 +43,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let query = Query::new()
         .flag("includeHidden", include_hidden)
         .opt("modelProvider", provider)
-        .page(page);
+        .page(page.limit, page.cursor);
     let v = ctx.client.call(&ops::LIST_MODELS, &[], query, None).await?;
     ctx.out.show(&v, |v| {
         output::items(

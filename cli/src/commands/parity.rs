@@ -61,7 +61,7 @@ fn every_operation_has_a_command() {
     assert!(
         missing.is_empty(),
         "operations without a command: {missing:?}. Add a command for each and list it in the \
-         OPS table of its group (cli/src/commands/*.rs), with its constant in cli/src/ops.rs"
+         OPS table of its group (cli/src/commands/*.rs); its `ops::` constant is generated from the document"
     );
 }
 

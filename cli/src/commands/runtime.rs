@@ -69,7 +69,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let c = &ctx.client;
     match args.cmd {
         Cmd::Features { thread, page } => {
-            let query = Query::new().opt("threadId", thread).page(page);
+            let query = Query::new()
+                .opt("threadId", thread)
+                .page(page.limit, page.cursor);
             let v = c
                 .call(&ops::LIST_EXPERIMENTAL_FEATURES, &[], query, None)
                 .await?;

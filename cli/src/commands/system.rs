@@ -12,7 +12,7 @@ use crate::output;
 pub const OPS: &[(&str, &Op)] = &[
     ("system health", &ops::GET_HEALTH),
     ("system ready", &ops::GET_READY),
-    ("system openapi", &ops::GET_OPENAPI),
+    ("system openapi", &ops::GET_OPEN_API),
     ("system capabilities", &ops::GET_CAPABILITIES),
     ("system services", &ops::LIST_SERVICES),
 ];
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         Cmd::Openapi => {
             let v = ctx
                 .client
-                .call(&ops::GET_OPENAPI, &[], Query::new(), None)
+                .call(&ops::GET_OPEN_API, &[], Query::new(), None)
                 .await?;
             output::print_json(&v);
         }
