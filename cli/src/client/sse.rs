@@ -9,6 +9,7 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBackoff, ExponentialBuilder};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
@@ -18,6 +19,17 @@ use crate::exit::{Class, CliError};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The pauses between reconnections: 0.5 s doubling to 10 s, for as long as it takes (the
+/// caller's `max_retries` bounds it), started over by each frame received.
+fn delays() -> ExponentialBackoff {
+    ExponentialBuilder::default()
+        .with_min_delay(FIRST_BACKOFF)
+        .with_max_delay(MAX_BACKOFF)
+        .with_factor(2.0)
+        .without_max_times()
+        .build()
+}
 
 type Events = Pin<
     Box<
@@ -43,7 +55,7 @@ pub struct Follow<'a> {
     /// The resume point: the last `id:` received.
     pub last_id: Option<u64>,
     events: Option<Events>,
-    backoff: Duration,
+    delays: ExponentialBackoff,
     failures: u32,
     /// Give up after this many failed (re)connections in a row; `None` retries for ever.
     pub max_retries: Option<u32>,
@@ -57,7 +69,7 @@ impl<'a> Follow<'a> {
             query,
             last_id: after,
             events: None,
-            backoff: FIRST_BACKOFF,
+            delays: delays(),
             failures: 0,
             max_retries: None,
         }
@@ -105,7 +117,7 @@ impl<'a> Follow<'a> {
                     continue;
                 }
             };
-            self.backoff = FIRST_BACKOFF;
+            self.delays = delays();
             self.failures = 0;
             let data: Value = serde_json::from_str(&event.data).unwrap_or(Value::Null);
             let id = event.id.parse::<u64>().ok();
@@ -142,15 +154,15 @@ impl<'a> Follow<'a> {
         if self.max_retries.is_some_and(|max| self.failures > max) {
             return Err(error);
         }
+        let pause = self.delays.next().unwrap_or(MAX_BACKOFF);
         eprintln!(
             "stream: {error}; reconnecting in {:.1} s{}",
-            self.backoff.as_secs_f64(),
+            pause.as_secs_f64(),
             self.last_id
                 .map(|id| format!(" (Last-Event-ID: {id})"))
                 .unwrap_or_default()
         );
-        tokio::time::sleep(self.backoff).await;
-        self.backoff = (self.backoff * 2).min(MAX_BACKOFF);
+        tokio::time::sleep(pause).await;
         Ok(())
     }
 }
