@@ -14,28 +14,7 @@ use crate::project::ProjectInfo;
 use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
 
-/// What an event is about; the second token of its subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Scope {
-    Session,
-    Project,
-    Job,
-    Runtime,
-    Extension,
-}
-
-impl Scope {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Session => "session",
-            Scope::Project => "project",
-            Scope::Job => "job",
-            Scope::Runtime => "runtime",
-            Scope::Extension => "extension",
-        }
-    }
-}
+pub use crate::scope::Scope;
 
 /// One event as published. `id` doubles as the `Nats-Msg-Id`, so a retried publish is dropped by
 /// JetStream's duplicate window.

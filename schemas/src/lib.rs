@@ -20,6 +20,7 @@ pub mod queue;
 pub mod reply;
 pub mod request;
 pub mod runtime;
+pub mod scope;
 pub mod session;
 pub mod subjects;
 pub mod text;

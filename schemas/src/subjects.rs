@@ -3,7 +3,7 @@
 //! Commands are request/reply on `cm.v1.<service>.<verb>`; events go to the JetStream stream
 //! [`EVENTS_STREAM`] on `cm.v1.evt.<scope>.<id>.<kind>`; jobs go to [`JOBS_STREAM`].
 
-use crate::event::Scope;
+use crate::scope::Scope;
 
 /// JetStream stream holding every event (file storage).
 pub const EVENTS_STREAM: &str = "CM_EVENTS";
