@@ -7,6 +7,7 @@ use cm_local_infra::postgres::redact;
 
 use super::console::Console;
 use super::infra::secs;
+use super::locate::WebUi;
 
 /// Everything the banner shows.
 pub struct Banner {
@@ -23,8 +24,8 @@ pub struct Banner {
     pub logs: PathBuf,
     /// The profiles file, when it was written.
     pub profiles: Option<PathBuf>,
-    /// The web UI served at `/`; the built-in console when `None`.
-    pub web: Option<PathBuf>,
+    /// The web UI served at `/`.
+    pub web: WebUi,
 }
 
 impl Banner {
@@ -44,9 +45,13 @@ impl Banner {
             row(
                 "Web UI",
                 &match &self.web {
-                    Some(dir) => dir.display().to_string(),
-                    None => "the built-in console (build web/ for the full UI: \
-                             scripts/build-web.sh)"
+                    WebUi::Built(dir) => dir.display().to_string(),
+                    WebUi::Empty(dir) => format!(
+                        "{} has no index.html: build the UI with scripts/build-web.sh",
+                        dir.display()
+                    ),
+                    WebUi::NotBuilt => "not built: run scripts/build-web.sh and restart \
+                                        (until then `/` says how)"
                         .to_owned(),
                 },
             ),

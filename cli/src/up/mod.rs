@@ -180,7 +180,7 @@ async fn run_locked(
         codex: &codex,
         started,
         ready_timeout: Duration::from_secs(args.ready_timeout),
-        web: supervise::web_dir(args.web_dir.as_deref()),
+        web: locate::WebUi::locate(args.web_dir.as_deref(), &bins.dir),
     };
     let result = supervise::run(&ctx, &mut infra, &stop).await;
     console.info("stopping Postgres and NATS");

@@ -16,7 +16,7 @@ use super::console::Console;
 use super::demo::{self, Demo};
 use super::infra::Infra;
 use super::layout::Layout;
-use super::locate::ServiceBins;
+use super::locate::{ServiceBins, WebUi};
 use super::ready;
 use super::services::{ServiceSpec, Services};
 use crate::profile::{self, Profile, Profiles};
@@ -34,8 +34,8 @@ pub struct Context<'a> {
     pub codex: &'a Path,
     pub started: Instant,
     pub ready_timeout: Duration,
-    /// The web UI the gateway serves (see [`web_dir`]); the built-in console when `None`.
-    pub web: Option<PathBuf>,
+    /// The web UI the gateway serves (see [`WebUi::locate`]).
+    pub web: WebUi,
 }
 
 /// Runs the services until `stop` is cancelled (`Ok`) or something fails for good (`Err`).
@@ -127,8 +127,8 @@ fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSp
             ctx.layout.token_file.clone().into_os_string(),
         ),
     ];
-    if let Some(web) = &ctx.web {
-        gateway_env.push(("CM_WEB_DIR", web.clone().into_os_string()));
+    if let Some(web) = ctx.web.dir() {
+        gateway_env.push(("CM_WEB_DIR", web.as_os_str().to_owned()));
     }
     let mut bridge_env = vec![("CODEX_BIN", ctx.codex.as_os_str().to_owned())];
     if let Some(demo) = demo {
@@ -205,19 +205,4 @@ fn print_log_tails(console: &Console, logs: &[(&'static str, PathBuf)]) {
         console.block(&format!("--- last lines of {name} ({}):", path.display()));
         console.block(&tail.join("\n"));
     }
-}
-
-/// The web UI to serve: `--web-dir`/`CM_WEB_DIR`, else a built `web/dist` under the current
-/// directory (running from a checkout after `scripts/build-web.sh`), else none: the gateway's
-/// built-in console.
-pub fn web_dir(given: Option<&Path>) -> Option<PathBuf> {
-    let dir = match given {
-        Some(dir) => dir.to_path_buf(),
-        None => std::env::current_dir().ok()?.join("web/dist"),
-    };
-    if given.is_none() && !dir.join("index.html").is_file() {
-        return None;
-    }
-    // The gateway runs with its own working directory: hand it an absolute path.
-    Some(std::path::absolute(&dir).unwrap_or(dir))
 }

@@ -17,7 +17,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::script::Usage;
+use crate::usage::Usage;
 
 /// One model reply: the items streamed in answer to one request.
 #[derive(Debug, Clone, Deserialize)]

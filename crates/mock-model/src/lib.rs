@@ -28,6 +28,7 @@ mod script;
 mod server;
 mod sse;
 mod text;
+mod usage;
 
 pub use error::Error;
 pub use item::{
@@ -35,5 +36,6 @@ pub use item::{
     SleepItem, Step,
 };
 pub use mock::MockModel;
-pub use script::{DEMO_SCRIPT_JSON, Match, Rule, Script, Usage};
+pub use script::{DEMO_SCRIPT_JSON, Match, Rule, Script};
 pub use server::run;
+pub use usage::Usage;

@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::item::{FunctionCallItem, Item, MessageItem, ReasoningItem, Step};
-use crate::script::Usage;
 use crate::sse::{self, EventWriter};
 use crate::text::{self, Placeholders};
+use crate::usage::Usage;
 
 /// One piece of the HTTP body.
 pub type Chunk = Result<Bytes, io::Error>;

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::error::Error;
 use crate::item::{Item, MessageItem, Step};
+use crate::usage::Usage;
 
 /// The demo script shipped with the crate (`scripts/demo.json`).
 pub const DEMO_SCRIPT_JSON: &str = include_str!("../scripts/demo.json");
@@ -97,41 +98,6 @@ pub struct Match {
     /// Compare without regard to case.
     #[serde(default)]
     pub ignore_case: bool,
-}
-
-/// Token usage reported in `response.completed`; unset numbers are estimated
-/// (about four bytes of request or output per token).
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
-#[serde(deny_unknown_fields)]
-pub struct Usage {
-    /// `usage.input_tokens`.
-    #[serde(default)]
-    pub input_tokens: Option<u64>,
-    /// `usage.input_tokens_details.cached_tokens`.
-    #[serde(default)]
-    pub cached_tokens: Option<u64>,
-    /// `usage.output_tokens`.
-    #[serde(default)]
-    pub output_tokens: Option<u64>,
-    /// `usage.output_tokens_details.reasoning_tokens`.
-    #[serde(default)]
-    pub reasoning_tokens: Option<u64>,
-    /// `usage.total_tokens` (input + output when unset).
-    #[serde(default)]
-    pub total_tokens: Option<u64>,
-}
-
-impl Usage {
-    /// Fills the unset fields of `self` from `fallback`.
-    pub fn or(self, fallback: Usage) -> Usage {
-        Usage {
-            input_tokens: self.input_tokens.or(fallback.input_tokens),
-            cached_tokens: self.cached_tokens.or(fallback.cached_tokens),
-            output_tokens: self.output_tokens.or(fallback.output_tokens),
-            reasoning_tokens: self.reasoning_tokens.or(fallback.reasoning_tokens),
-            total_tokens: self.total_tokens.or(fallback.total_tokens),
-        }
-    }
 }
 
 impl Match {

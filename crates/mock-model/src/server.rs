@@ -21,9 +21,10 @@ use crate::error::Error;
 use crate::play::{self, Plan};
 use crate::recorder::Recorder;
 use crate::request::TurnState;
-use crate::script::{Script, Usage};
+use crate::script::Script;
 use crate::sse;
 use crate::text::Placeholders;
+use crate::usage::Usage;
 
 /// Codex sends the whole history each time; leave room for long threads.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;

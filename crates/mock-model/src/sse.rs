@@ -13,7 +13,7 @@
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use crate::script::Usage;
+use crate::usage::Usage;
 
 /// Frames events of one response, numbering them.
 #[derive(Debug)]

@@ -4,13 +4,13 @@
 mod access_log;
 mod auth;
 mod body_shape;
-mod console;
 mod error;
 mod idempotency;
 mod openapi;
 mod params;
 mod routes;
 mod state;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -48,7 +48,8 @@ pub fn render_openapi() -> String {
 pub struct Config {
     /// The bearer token clients must present.
     pub token: String,
-    /// Built web UI to serve at `/` (optional).
+    /// Directory of the built web UI to serve at `/`; when `None` the gateway looks in
+    /// [`web::default_dirs`] (see [`web::WebUi::locate`]).
     pub web_dir: Option<PathBuf>,
     /// How long a command waits for its service.
     pub request_timeout: Duration,
@@ -89,13 +90,17 @@ pub fn app(
         streams: routes::Streams::new(&cfg.streams),
     };
     let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
-    if let Some(dir) = &cfg.web_dir {
-        // The built web UI (single-page app) with a strict CSP; `/api` paths stay JSON 404s.
-        app = console::serve_web_dir(app, dir);
-    } else {
-        // No web UI directory: the built-in console at `/`.
-        app = app.merge(console::router());
+    // The built web UI (single-page app) with a strict CSP, or a page saying how to build it;
+    // `/api` paths stay JSON 404s either way.
+    let ui = web::WebUi::locate(cfg.web_dir.as_deref());
+    match &ui {
+        web::WebUi::Built(dir) => tracing::info!(web.dir = %dir.display(), "serving the web UI"),
+        web::WebUi::NotBuilt(looked) => tracing::warn!(
+            web.looked = ?looked,
+            "no built web UI (run scripts/build-web.sh, or set --web-dir/CM_WEB_DIR): `/` says how to build it"
+        ),
     }
+    app = web::serve(app, &ui);
     if let Some(log) = access_log {
         app = app.layer(axum::middleware::from_fn_with_state(
             log,
