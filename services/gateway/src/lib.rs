@@ -5,6 +5,7 @@ mod access_log;
 mod auth;
 mod body_shape;
 mod error;
+mod flags;
 mod idempotency;
 mod openapi;
 mod params;
@@ -30,6 +31,7 @@ use tower_http::trace::TraceLayer;
 
 pub use auth::load_or_create_token;
 pub use error::status_of;
+pub use flags::{GatewayArgs, bind};
 pub use routes::StreamsConfig;
 
 /// The OpenAPI 3.1 document of the HTTP API (what `/api/openapi.json` serves).

@@ -1,4 +1,5 @@
-//! `cm-queue-worker`: parses flags, starts telemetry, runs [`cm_queue_worker::run`].
+//! `cm-queue-worker`: parses flags, then runs [`cm_queue_worker::run`] in the service kit
+//! ([`cm_bus::Kit`]).
 
 use clap::Parser;
 
@@ -15,14 +16,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry = cm_telemetry::init(
-        "cm-queue-worker",
-        env!("CARGO_PKG_VERSION"),
-        &args.common.telemetry(),
-    )?;
-    let bus = args.common.connect("cm-queue-worker").await?;
+    let kit = cm_bus::Kit::start("cm-queue-worker", env!("CARGO_PKG_VERSION"), &args.common)?;
     let cfg = cm_queue_worker::Config {
         database_url: args.database_url,
     };
-    cm_queue_worker::run(cfg, bus, cm_bus::cancel_on_signal()).await
+    kit.run(|bus, shutdown| cm_queue_worker::run(cfg, bus, shutdown))
+        .await
 }

@@ -44,3 +44,64 @@ impl Config {
         }
     }
 }
+
+/// The bridge's own flags (beside [`cm_bus::ServiceArgs`]), with environment fallbacks.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BridgeArgs {
+    /// The codex binary (the native one from @openai/codex, or `codex` on PATH).
+    #[arg(long, env = "CODEX_BIN", default_value = "codex")]
+    pub codex_bin: PathBuf,
+    /// CODEX_HOME for the runtime (codex's own default when unset).
+    #[arg(long, env = "CODEX_HOME")]
+    pub codex_home: Option<PathBuf>,
+    /// Extra `-c key=value` config overrides for app-server, one per line.
+    #[arg(long, env = "CM_CODEX_CONFIG", default_value = "")]
+    pub codex_config: String,
+    /// This bridge's id on the bus.
+    #[arg(long, env = "CM_BRIDGE_ID", default_value = "bridge-1")]
+    pub bridge_id: String,
+    /// Working directory for sessions created without one (default: the current directory).
+    #[arg(long, env = "CM_DEFAULT_CWD")]
+    pub default_cwd: Option<PathBuf>,
+    /// Approval policy for new threads (untrusted, on-request, never...).
+    #[arg(long, env = "CM_APPROVAL_POLICY")]
+    pub approval_policy: Option<String>,
+    /// Sandbox mode for new threads (read-only, workspace-write, danger-full-access).
+    #[arg(long, env = "CM_SANDBOX")]
+    pub sandbox: Option<String>,
+    /// The longest line accepted from app-server's stdout/stderr; longer ones are skipped and
+    /// recorded as `runtime.error` events. At least 1 MiB: below that, ordinary messages (a
+    /// thread's answer with its items, a command's output) would be skipped.
+    #[arg(long, env = "CM_MAX_LINE_BYTES", default_value_t = DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1024 * 1024..))]
+    pub max_line_bytes: u64,
+}
+
+impl BridgeArgs {
+    /// The configuration these flags name (the default working directory is the current one).
+    pub fn config(self) -> anyhow::Result<Config> {
+        let overrides = self
+            .codex_config
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .flat_map(|l| ["-c".to_owned(), l.to_owned()])
+            .collect();
+        let spawn = SpawnConfig {
+            bin: self.codex_bin,
+            codex_home: self.codex_home,
+            args: overrides,
+            env: Vec::new(),
+        };
+        let cwd = match self.default_cwd {
+            Some(d) => d,
+            None => std::env::current_dir()?,
+        };
+        let mut cfg = Config::new(spawn, cwd);
+        cfg.bridge_id = self.bridge_id;
+        cfg.approval_policy = self.approval_policy;
+        cfg.sandbox = self.sandbox;
+        cfg.max_line_bytes = usize::try_from(self.max_line_bytes).unwrap_or(usize::MAX);
+        Ok(cfg)
+    }
+}

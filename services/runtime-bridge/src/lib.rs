@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-pub use config::Config;
+pub use config::{BridgeArgs, Config};
 pub use normalize::normalize;
 
 use supervisor::Runtime;

@@ -1,4 +1,4 @@
-//! `cm-session`: parses flags, starts telemetry, runs [`cm_session::run`].
+//! `cm-session`: parses flags, then runs [`cm_session::run`] in the service kit ([`cm_bus::Kit`]).
 
 use clap::Parser;
 
@@ -15,16 +15,8 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let _telemetry = cm_telemetry::init(
-        "cm-session",
-        env!("CARGO_PKG_VERSION"),
-        &args.common.telemetry(),
-    )?;
-    let bus = args.common.connect("cm-session").await?;
-    cm_session::run(
-        cm_session::Config::new(args.database_url),
-        bus,
-        cm_bus::cancel_on_signal(),
-    )
-    .await
+    let kit = cm_bus::Kit::start("cm-session", env!("CARGO_PKG_VERSION"), &args.common)?;
+    let cfg = cm_session::Config::new(args.database_url);
+    kit.run(|bus, shutdown| cm_session::run(cfg, bus, shutdown))
+        .await
 }
