@@ -24,6 +24,7 @@ pub mod session;
 pub mod subjects;
 pub mod text;
 pub mod thread;
+pub mod transcript;
 
 mod registry;
 
