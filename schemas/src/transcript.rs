@@ -185,7 +185,16 @@ impl Transcript {
                 stream,
                 delta,
             } => {
-                let item = self.turn_mut(turn_id).item(item_id, None);
+                // Same inference as the web's `DELTA_ITEM_TYPE`: a delta before its
+                // `item.started` tells the item's type by its stream.
+                let implied = match stream {
+                    DeltaStream::Text => Some("agentMessage"),
+                    DeltaStream::ReasoningSummary | DeltaStream::ReasoningText => Some("reasoning"),
+                    DeltaStream::CommandOutput => Some("commandExecution"),
+                    DeltaStream::FileChangeOutput => Some("fileChange"),
+                    DeltaStream::Other => None,
+                };
+                let item = self.turn_mut(turn_id).item(item_id, implied);
                 match stream {
                     DeltaStream::Text
                     | DeltaStream::ReasoningSummary
