@@ -25,6 +25,7 @@ pub mod session;
 pub mod subjects;
 pub mod text;
 pub mod thread;
+pub mod transcript;
 
 mod registry;
 
