@@ -5,6 +5,7 @@
 //! are committed under `schemas/json/` and checked for drift by `tests/drift.rs`, so automation
 //! written in any language can rely on them.
 
+pub mod commands;
 pub mod controls;
 pub mod error;
 pub mod event;

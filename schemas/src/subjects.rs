@@ -36,60 +36,64 @@ pub mod service {
     pub const QUEUE_WORKER: &str = "cm-queue-worker";
 }
 
-/// Command verbs, relative to their service prefix.
+/// Command verbs, relative to their service prefix: taken from the command table
+/// ([`crate::commands`]), for code that spells a raw subject (permissions, tests). A new command
+/// needs no entry here; typed callers use `Command::VERB`/`Command::subject()`.
 pub mod verb {
-    pub const STATUS: &str = "status";
+    use crate::commands::{Command, queue, runtime, session};
+
+    pub const STATUS: &str = <runtime::Status as Command>::VERB;
     // session service
-    pub const SESSION_CREATE: &str = "create";
-    pub const SESSION_LIST: &str = "list";
-    pub const SESSION_GET: &str = "get";
-    pub const SESSION_TURN_START: &str = "turn.start";
-    pub const SESSION_TURN_STEER: &str = "turn.steer";
-    pub const SESSION_TURN_INTERRUPT: &str = "turn.interrupt";
-    pub const REQUEST_LIST: &str = "request.list";
-    pub const REQUEST_DECIDE: &str = "request.decide";
-    pub const SESSION_EVENTS_PAGE: &str = "events.page";
-    pub const CONSUMER_STATUS: &str = "consumer.status";
-    pub const PROJECT_CREATE: &str = "project.create";
-    pub const PROJECT_LIST: &str = "project.list";
-    pub const PROJECT_GET: &str = "project.get";
-    pub const PROJECT_UPDATE: &str = "project.update";
-    pub const PROJECT_DELETE: &str = "project.delete";
-    pub const PROJECT_MOVE_SESSIONS: &str = "project.move_sessions";
-    pub const PROJECT_DELETE_SESSIONS: &str = "project.delete_sessions";
-    pub const SESSION_UPDATE: &str = "update";
-    pub const SESSION_ARCHIVE: &str = "archive";
-    pub const SESSION_UNARCHIVE: &str = "unarchive";
-    pub const SESSION_DELETE: &str = "delete";
-    pub const SESSION_FORK: &str = "fork";
-    pub const SESSION_COMPACT: &str = "compact";
-    pub const SESSION_ROLLBACK: &str = "rollback";
-    pub const SESSION_RESUME: &str = "resume";
-    pub const SESSION_REVIEW: &str = "review";
-    pub const SESSION_TERMINALS_CLEAN: &str = "terminals.clean";
-    pub const IDEMPOTENCY_BEGIN: &str = "idempotency.begin";
-    pub const IDEMPOTENCY_COMPLETE: &str = "idempotency.complete";
-    pub const CONTROLS_DEFAULTS_GET: &str = "controls.defaults.get";
-    pub const CONTROLS_DEFAULTS_SET: &str = "controls.defaults.set";
-    pub const CONTROLS_GET: &str = "controls.get";
-    pub const CONTROLS_SET: &str = "controls.set";
-    pub const SETTINGS_LIST: &str = "settings.list";
-    pub const SETTINGS_GET: &str = "settings.get";
-    pub const SETTINGS_SET: &str = "settings.set";
-    pub const SETTINGS_MERGE: &str = "settings.merge";
-    pub const SETTINGS_UNSET: &str = "settings.unset";
-    pub const TRANSCRIPT_UPSERT: &str = "transcript.upsert";
+    pub const SESSION_CREATE: &str = <session::Create as Command>::VERB;
+    pub const SESSION_LIST: &str = <session::List as Command>::VERB;
+    pub const SESSION_GET: &str = <session::Get as Command>::VERB;
+    pub const SESSION_TURN_START: &str = <session::TurnStart as Command>::VERB;
+    pub const SESSION_TURN_STEER: &str = <session::TurnSteer as Command>::VERB;
+    pub const SESSION_TURN_INTERRUPT: &str = <session::TurnInterrupt as Command>::VERB;
+    pub const REQUEST_LIST: &str = <session::RequestList as Command>::VERB;
+    pub const REQUEST_DECIDE: &str = <session::RequestDecide as Command>::VERB;
+    pub const SESSION_EVENTS_PAGE: &str = <session::EventsPage as Command>::VERB;
+    pub const CONSUMER_STATUS: &str = <session::ConsumerStatus as Command>::VERB;
+    pub const PROJECT_CREATE: &str = <session::ProjectCreate as Command>::VERB;
+    pub const PROJECT_LIST: &str = <session::ProjectList as Command>::VERB;
+    pub const PROJECT_GET: &str = <session::ProjectGet as Command>::VERB;
+    pub const PROJECT_UPDATE: &str = <session::ProjectUpdate as Command>::VERB;
+    pub const PROJECT_DELETE: &str = <session::ProjectDelete as Command>::VERB;
+    pub const PROJECT_MOVE_SESSIONS: &str = <session::ProjectMoveSessions as Command>::VERB;
+    pub const PROJECT_DELETE_SESSIONS: &str = <session::ProjectDeleteSessions as Command>::VERB;
+    pub const SESSION_UPDATE: &str = <session::Update as Command>::VERB;
+    pub const SESSION_ARCHIVE: &str = <session::Archive as Command>::VERB;
+    pub const SESSION_UNARCHIVE: &str = <session::Unarchive as Command>::VERB;
+    pub const SESSION_DELETE: &str = <session::Delete as Command>::VERB;
+    pub const SESSION_FORK: &str = <session::Fork as Command>::VERB;
+    pub const SESSION_COMPACT: &str = <session::Compact as Command>::VERB;
+    pub const SESSION_ROLLBACK: &str = <session::Rollback as Command>::VERB;
+    pub const SESSION_RESUME: &str = <session::Resume as Command>::VERB;
+    pub const SESSION_REVIEW: &str = <session::Review as Command>::VERB;
+    pub const SESSION_TERMINALS_CLEAN: &str = <session::TerminalsClean as Command>::VERB;
+    pub const IDEMPOTENCY_BEGIN: &str = <session::IdempotencyBegin as Command>::VERB;
+    pub const IDEMPOTENCY_COMPLETE: &str = <session::IdempotencyComplete as Command>::VERB;
+    pub const CONTROLS_DEFAULTS_GET: &str = <session::ControlsDefaultsGet as Command>::VERB;
+    pub const CONTROLS_DEFAULTS_SET: &str = <session::ControlsDefaultsSet as Command>::VERB;
+    pub const CONTROLS_GET: &str = <session::ControlsGet as Command>::VERB;
+    pub const CONTROLS_SET: &str = <session::ControlsSet as Command>::VERB;
+    pub const SETTINGS_LIST: &str = <session::SettingsList as Command>::VERB;
+    pub const SETTINGS_GET: &str = <session::SettingsGet as Command>::VERB;
+    pub const SETTINGS_SET: &str = <session::SettingsSet as Command>::VERB;
+    pub const SETTINGS_MERGE: &str = <session::SettingsMerge as Command>::VERB;
+    pub const SETTINGS_UNSET: &str = <session::SettingsUnset as Command>::VERB;
+    pub const TRANSCRIPT_UPSERT: &str = <session::TranscriptUpsert as Command>::VERB;
     // runtime bridge
-    pub const THREAD_START: &str = "thread.start";
-    pub const TURN_START: &str = "turn.start";
-    pub const RUNTIME_CALL: &str = "call";
-    pub const TURN_STEER: &str = "turn.steer";
-    pub const TURN_INTERRUPT: &str = "turn.interrupt";
-    pub const THREAD_OP: &str = "thread.op";
-    pub const THREAD_LIST: &str = "thread.list";
-    pub const REQUEST_RESPOND: &str = "request.respond";
+    pub const THREAD_START: &str = <runtime::ThreadStart as Command>::VERB;
+    pub const TURN_START: &str = <runtime::TurnStart as Command>::VERB;
+    pub const RUNTIME_CALL: &str = <runtime::Call as Command>::VERB;
+    pub const TURN_STEER: &str = <runtime::TurnSteer as Command>::VERB;
+    pub const TURN_INTERRUPT: &str = <runtime::TurnInterrupt as Command>::VERB;
+    pub const THREAD_OP: &str = <runtime::ThreadOp as Command>::VERB;
+    pub const THREAD_LIST: &str = <runtime::ThreadList as Command>::VERB;
+    pub const REQUEST_RESPOND: &str = <runtime::RequestRespond as Command>::VERB;
     // queue worker
-    pub const QUEUE_STATS: &str = "stats";
+    pub const QUEUE_STATS: &str = <queue::Stats as Command>::VERB;
 }
 
 /// Full subject of a command: `cm.v1.<service>.<verb>`.

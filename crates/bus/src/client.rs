@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::{HeaderMap, jetstream};
+use cm_schemas::commands::Command;
 use cm_schemas::{BusError, ErrorCode, Event, Reply};
 use serde::{Serialize, de::DeserializeOwned};
 
@@ -180,6 +181,26 @@ impl Bus {
         Resp: DeserializeOwned,
     {
         self.request_as(subject, body, timeout, None).await
+    }
+
+    /// Sends command `C` of the table ([`cm_schemas::commands`]): [`Bus::request`] with the
+    /// subject, request and answer types checked against the table.
+    pub async fn call<C: Command>(
+        &self,
+        body: &C::Request,
+        timeout: Duration,
+    ) -> Result<C::Response, BusError> {
+        self.request(&C::subject(), body, timeout).await
+    }
+
+    /// [`Bus::call`] on behalf of `actor` (see [`Bus::request_as`]).
+    pub async fn call_as<C: Command>(
+        &self,
+        body: &C::Request,
+        timeout: Duration,
+        actor: Option<&str>,
+    ) -> Result<C::Response, BusError> {
+        self.request_as(&C::subject(), body, timeout, actor).await
     }
 
     /// [`Bus::request`] on behalf of `actor` (the [`crate::ACTOR_HEADER`]): a system component

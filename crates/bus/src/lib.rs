@@ -20,7 +20,9 @@ pub use blobs::{BLOB_HEADER, ReadEventError};
 pub use client::{Bus, ConnectError, ConnectTo, PublishError};
 pub use kit::Kit;
 pub use lifecycle::{cancel_on_signal, terminated};
-pub use serve::{ACTOR_HEADER, Handler, actor, header_value, serve_endpoint, spawn_endpoint};
+pub use serve::{
+    ACTOR_HEADER, EndpointError, Handler, actor, header_value, serve_endpoint, spawn_endpoint,
+};
 pub use service::Group;
 pub use streams::{EventsStreamConfig, ensure_events_stream, ensure_jobs_stream};
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use async_nats::HeaderMap;
 use async_nats::service::{Request, endpoint::Endpoint};
+use cm_schemas::commands::Command;
 use cm_schemas::{BusError, Reply};
 use futures::{FutureExt, StreamExt};
 use serde::{Serialize, de::DeserializeOwned};
@@ -209,8 +210,8 @@ fn panicked(
         .with_details(serde_json::json!({ "traceId": trace_id }))
 }
 
-/// Adds endpoint `verb` to `group` and serves it on `tasks` with `handler(ctx, request)`: the
-/// one-liner each service uses to register a command.
+/// Adds endpoint `verb` to `group` and serves it on `tasks` with `handler(ctx, request)`. The
+/// untyped form of [`Group::endpoint`], for verbs outside the command table (tests).
 pub async fn spawn_endpoint<C, Req, Resp, F, Fut>(
     group: &Group,
     tasks: &mut tokio::task::JoinSet<()>,
@@ -225,13 +226,59 @@ where
     F: Fn(Arc<C>, Req) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Resp, BusError>> + Send + 'static,
 {
-    let endpoint = group.endpoint(verb).await?;
+    let endpoint = group.add_endpoint(verb).await?;
     let ctx = ctx.clone();
     let bus = group.bus.clone();
     tasks.spawn(async move {
         serve_endpoint(endpoint, &bus, move |req| handler(ctx.clone(), req)).await;
     });
     Ok(())
+}
+
+/// A command endpoint could not be registered.
+#[derive(Debug, thiserror::Error)]
+pub enum EndpointError {
+    /// The command belongs to another service's group (a registration mistake).
+    #[error("{subject} is not a command of group {group}")]
+    WrongGroup { subject: String, group: String },
+    #[error("endpoint {subject}: {source}")]
+    Nats {
+        subject: String,
+        #[source]
+        source: async_nats::Error,
+    },
+}
+
+impl Group {
+    /// Registers command `C` of the table ([`cm_schemas::commands`]) and serves it on `tasks`
+    /// with `handler(ctx, request)`: the request and answer types are the table's, so a
+    /// registration is one line, `group.endpoint(session::Create, t, &ctx, create).await?`.
+    pub async fn endpoint<Cmd, C, F, Fut>(
+        &self,
+        _command: Cmd,
+        tasks: &mut tokio::task::JoinSet<()>,
+        ctx: &Arc<C>,
+        handler: F,
+    ) -> Result<(), EndpointError>
+    where
+        Cmd: Command,
+        C: Send + Sync + 'static,
+        F: Fn(Arc<C>, Cmd::Request) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Cmd::Response, BusError>> + Send + 'static,
+    {
+        if Cmd::PREFIX != self.prefix {
+            return Err(EndpointError::WrongGroup {
+                subject: Cmd::subject(),
+                group: self.prefix.clone(),
+            });
+        }
+        spawn_endpoint(self, tasks, Cmd::VERB, ctx, handler)
+            .await
+            .map_err(|source| EndpointError::Nats {
+                subject: Cmd::subject(),
+                source,
+            })
+    }
 }
 
 #[cfg(test)]

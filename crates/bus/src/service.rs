@@ -28,6 +28,8 @@ impl Bus {
 pub struct Group {
     pub(crate) inner: async_nats::service::Group,
     pub(crate) bus: Bus,
+    /// The group's subject prefix, which every command registered on it must have.
+    pub(crate) prefix: String,
 }
 
 impl Group {
@@ -35,11 +37,13 @@ impl Group {
         Self {
             inner: service.group(prefix),
             bus: bus.clone(),
+            prefix: prefix.to_owned(),
         }
     }
 
-    /// An endpoint of this group, to serve with [`crate::serve_endpoint`].
-    pub async fn endpoint(
+    /// A raw endpoint of this group, to serve with [`crate::serve_endpoint`]; commands of the
+    /// table register with [`Group::endpoint`] instead.
+    pub async fn add_endpoint(
         &self,
         verb: &str,
     ) -> Result<async_nats::service::endpoint::Endpoint, async_nats::Error> {

@@ -19,8 +19,9 @@ mod supervisor;
 mod tracker;
 mod turns;
 
-use cm_bus::{Bus, spawn_endpoint};
-use cm_schemas::subjects::{prefix, service, verb};
+use cm_bus::Bus;
+use cm_schemas::commands::runtime;
+use cm_schemas::subjects::{prefix, service};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -49,64 +50,22 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
     let group = cm_bus::Group::new(&svc, prefix::RUNTIME, &bus);
     let mut tasks = JoinSet::new();
-    let rt = &runtime;
-    spawn_endpoint(
-        &group,
-        &mut tasks,
-        verb::THREAD_START,
-        rt,
-        commands::thread_start,
-    )
-    .await
-    .map_err(endpoint_error)?;
-    spawn_endpoint(
-        &group,
-        &mut tasks,
-        verb::TURN_START,
-        rt,
-        commands::turn_start,
-    )
-    .await
-    .map_err(endpoint_error)?;
-    spawn_endpoint(&group, &mut tasks, verb::TURN_STEER, rt, turns::steer)
-        .await
-        .map_err(endpoint_error)?;
-    spawn_endpoint(
-        &group,
-        &mut tasks,
-        verb::TURN_INTERRUPT,
-        rt,
-        turns::interrupt,
-    )
-    .await
-    .map_err(endpoint_error)?;
-    spawn_endpoint(&group, &mut tasks, verb::THREAD_OP, rt, turns::thread_op)
-        .await
-        .map_err(endpoint_error)?;
-    spawn_endpoint(
-        &group,
-        &mut tasks,
-        verb::THREAD_LIST,
-        rt,
-        turns::thread_list,
-    )
-    .await
-    .map_err(endpoint_error)?;
-    spawn_endpoint(
-        &group,
-        &mut tasks,
-        verb::REQUEST_RESPOND,
-        rt,
-        respond::respond,
-    )
-    .await
-    .map_err(endpoint_error)?;
-    spawn_endpoint(&group, &mut tasks, verb::RUNTIME_CALL, rt, operator::call)
-        .await
-        .map_err(endpoint_error)?;
-    spawn_endpoint(&group, &mut tasks, verb::STATUS, rt, commands::status)
-        .await
-        .map_err(endpoint_error)?;
+    let (g, t, rt) = (&group, &mut tasks, &runtime);
+    g.endpoint(runtime::ThreadStart, t, rt, commands::thread_start)
+        .await?;
+    g.endpoint(runtime::TurnStart, t, rt, commands::turn_start)
+        .await?;
+    g.endpoint(runtime::TurnSteer, t, rt, turns::steer).await?;
+    g.endpoint(runtime::TurnInterrupt, t, rt, turns::interrupt)
+        .await?;
+    g.endpoint(runtime::ThreadOp, t, rt, turns::thread_op)
+        .await?;
+    g.endpoint(runtime::ThreadList, t, rt, turns::thread_list)
+        .await?;
+    g.endpoint(runtime::RequestRespond, t, rt, respond::respond)
+        .await?;
+    g.endpoint(runtime::Call, t, rt, operator::call).await?;
+    g.endpoint(runtime::Status, t, rt, commands::status).await?;
 
     runtime.clone().supervise(shutdown.clone()).await;
     // Stop taking commands, then let queued events drain to JetStream.
@@ -117,8 +76,4 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), publisher).await;
     bus.close().await;
     Ok(())
-}
-
-fn endpoint_error(e: async_nats::Error) -> anyhow::Error {
-    anyhow::anyhow!("endpoint: {e}")
 }

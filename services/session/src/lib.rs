@@ -18,8 +18,9 @@ mod transcript;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cm_bus::{Bus, spawn_endpoint};
-use cm_schemas::subjects::{prefix, service, verb};
+use cm_bus::Bus;
+use cm_schemas::commands::session;
+use cm_schemas::subjects::{prefix, service};
 use tokio_util::sync::CancellationToken;
 
 pub use apply::item_text;
@@ -63,206 +64,113 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         runtime_timeout: cfg.runtime_timeout,
     });
     let mut tasks = tokio::task::JoinSet::new();
-    let t = &mut tasks;
-    let e = |e: async_nats::Error| anyhow::anyhow!("endpoint: {e}");
-    spawn_endpoint(&group, t, verb::SESSION_CREATE, &ctx, commands::create)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_LIST, &ctx, commands::list)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_GET, &ctx, commands::get)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
+    let (g, t) = (&group, &mut tasks);
+    // Sessions and turns.
+    g.endpoint(session::Create, t, &ctx, commands::create)
+        .await?;
+    g.endpoint(session::List, t, &ctx, commands::list).await?;
+    g.endpoint(session::Get, t, &ctx, commands::get).await?;
+    g.endpoint(session::TurnStart, t, &ctx, commands::start_turn)
+        .await?;
+    g.endpoint(session::TurnSteer, t, &ctx, commands::steer)
+        .await?;
+    g.endpoint(session::TurnInterrupt, t, &ctx, commands::interrupt)
+        .await?;
+    g.endpoint(session::EventsPage, t, &ctx, history::page)
+        .await?;
+    g.endpoint(session::RequestList, t, &ctx, requests::list)
+        .await?;
+    g.endpoint(session::RequestDecide, t, &ctx, requests::decide)
+        .await?;
+    // Projects.
+    g.endpoint(session::ProjectCreate, t, &ctx, projects::create)
+        .await?;
+    g.endpoint(session::ProjectList, t, &ctx, projects::list)
+        .await?;
+    g.endpoint(session::ProjectGet, t, &ctx, projects::get)
+        .await?;
+    g.endpoint(session::ProjectUpdate, t, &ctx, projects::update)
+        .await?;
+    g.endpoint(session::ProjectDelete, t, &ctx, projects::delete)
+        .await?;
+    g.endpoint(
+        session::ProjectMoveSessions,
         t,
-        verb::SESSION_TURN_START,
-        &ctx,
-        commands::start_turn,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_TURN_STEER, &ctx, commands::steer)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::SESSION_TURN_INTERRUPT,
-        &ctx,
-        commands::interrupt,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_EVENTS_PAGE, &ctx, history::page)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::REQUEST_LIST, &ctx, requests::list)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::REQUEST_DECIDE, &ctx, requests::decide)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_CREATE, &ctx, projects::create)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_LIST, &ctx, projects::list)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_GET, &ctx, projects::get)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_UPDATE, &ctx, projects::update)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::PROJECT_DELETE, &ctx, projects::delete)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::PROJECT_MOVE_SESSIONS,
         &ctx,
         projects::move_sessions,
     )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(
-        &group,
+    .await?;
+    g.endpoint(
+        session::ProjectDeleteSessions,
         t,
-        verb::PROJECT_DELETE_SESSIONS,
         &ctx,
         projects::delete_sessions,
     )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_UPDATE, &ctx, lifecycle::update)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_ARCHIVE, &ctx, lifecycle::archive)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
+    .await?;
+    // Session lifecycle.
+    g.endpoint(session::Update, t, &ctx, lifecycle::update)
+        .await?;
+    g.endpoint(session::Archive, t, &ctx, lifecycle::archive)
+        .await?;
+    g.endpoint(session::Unarchive, t, &ctx, lifecycle::unarchive)
+        .await?;
+    g.endpoint(session::Delete, t, &ctx, lifecycle::delete)
+        .await?;
+    g.endpoint(session::Fork, t, &ctx, lifecycle::fork).await?;
+    g.endpoint(session::Compact, t, &ctx, lifecycle::compact)
+        .await?;
+    g.endpoint(session::Rollback, t, &ctx, lifecycle::rollback)
+        .await?;
+    g.endpoint(session::Resume, t, &ctx, lifecycle::resume)
+        .await?;
+    g.endpoint(session::Review, t, &ctx, lifecycle::review)
+        .await?;
+    g.endpoint(session::TerminalsClean, t, &ctx, lifecycle::clean_terminals)
+        .await?;
+    // Idempotency keys and system-owned transcripts.
+    g.endpoint(session::IdempotencyBegin, t, &ctx, idempotency::begin)
+        .await?;
+    g.endpoint(session::IdempotencyComplete, t, &ctx, idempotency::complete)
+        .await?;
+    g.endpoint(session::TranscriptUpsert, t, &ctx, transcript::upsert)
+        .await?;
+    // Controls and settings.
+    g.endpoint(
+        session::ControlsDefaultsGet,
         t,
-        verb::SESSION_UNARCHIVE,
-        &ctx,
-        lifecycle::unarchive,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_DELETE, &ctx, lifecycle::delete)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_FORK, &ctx, lifecycle::fork)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_COMPACT, &ctx, lifecycle::compact)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_ROLLBACK, &ctx, lifecycle::rollback)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_RESUME, &ctx, lifecycle::resume)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SESSION_REVIEW, &ctx, lifecycle::review)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::SESSION_TERMINALS_CLEAN,
-        &ctx,
-        lifecycle::clean_terminals,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::IDEMPOTENCY_BEGIN, &ctx, idempotency::begin)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::IDEMPOTENCY_COMPLETE,
-        &ctx,
-        idempotency::complete,
-    )
-    .await
-    .map_err(e)?;
-
-    spawn_endpoint(&group, t, verb::TRANSCRIPT_UPSERT, &ctx, transcript::upsert)
-        .await
-        .map_err(e)?;
-
-    // Controls and settings (S5).
-    spawn_endpoint(
-        &group,
-        t,
-        verb::CONTROLS_DEFAULTS_GET,
         &ctx,
         controls::get_defaults,
     )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(
-        &group,
+    .await?;
+    g.endpoint(
+        session::ControlsDefaultsSet,
         t,
-        verb::CONTROLS_DEFAULTS_SET,
         &ctx,
         controls::set_defaults,
     )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::CONTROLS_GET, &ctx, controls::get)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::CONTROLS_SET, &ctx, controls::set)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::SETTINGS_LIST,
-        &ctx,
-        controls::settings::list,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SETTINGS_GET, &ctx, controls::settings::get)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(&group, t, verb::SETTINGS_SET, &ctx, controls::settings::set)
-        .await
-        .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::SETTINGS_MERGE,
-        &ctx,
-        controls::settings::merge,
-    )
-    .await
-    .map_err(e)?;
-    spawn_endpoint(
-        &group,
-        t,
-        verb::SETTINGS_UNSET,
-        &ctx,
-        controls::settings::unset,
-    )
-    .await
-    .map_err(e)?;
+    .await?;
+    g.endpoint(session::ControlsGet, t, &ctx, controls::get)
+        .await?;
+    g.endpoint(session::ControlsSet, t, &ctx, controls::set)
+        .await?;
+    g.endpoint(session::SettingsList, t, &ctx, controls::settings::list)
+        .await?;
+    g.endpoint(session::SettingsGet, t, &ctx, controls::settings::get)
+        .await?;
+    g.endpoint(session::SettingsSet, t, &ctx, controls::settings::set)
+        .await?;
+    g.endpoint(session::SettingsMerge, t, &ctx, controls::settings::merge)
+        .await?;
+    g.endpoint(session::SettingsUnset, t, &ctx, controls::settings::unset)
+        .await?;
 
     let status = Arc::new(consumer::StatusCtx {
         bus: bus.clone(),
         pool: pool.clone(),
         health: Arc::new(consumer::ConsumerHealth::default()),
     });
-    spawn_endpoint(&group, t, verb::CONSUMER_STATUS, &status, consumer::status)
-        .await
-        .map_err(e)?;
+    g.endpoint(session::ConsumerStatus, t, &status, consumer::status)
+        .await?;
 
     consumer::run(bus.clone(), pool, status.health.clone(), shutdown.clone()).await;
     let _ = svc.stop().await;
