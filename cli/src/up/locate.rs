@@ -156,7 +156,9 @@ mod tests {
         std::fs::create_dir_all(&share).unwrap_or_else(|e| panic!("{e}"));
         std::fs::write(share.join("index.html"), "<!doctype html>")
             .unwrap_or_else(|e| panic!("{e}"));
+        // `bin/..` resolves only when `bin` exists, as it does for real binaries.
         let bin = root.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap_or_else(|e| panic!("{e}"));
         match WebUi::locate(None, &bin) {
             // A built UI under the current directory comes first.
             WebUi::Built(dir) if dir.ends_with("web/dist") => {}
