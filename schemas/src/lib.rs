@@ -34,6 +34,7 @@ pub use error::{BusError, ErrorCode};
 pub use event::{Event, EventBody, Scope, StreamedEvent};
 pub use registry::{all_schemas, render};
 pub use reply::Reply;
+pub use transcript::Transcript;
 
 /// Version of the bus contract; bumped with the `v1` in every subject on a breaking change.
 pub const CONTRACT_VERSION: &str = "1.0.0";

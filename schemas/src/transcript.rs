@@ -156,6 +156,11 @@ impl Transcript {
         &mut self.turns[at]
     }
 
+    /// Whether this event (by id) was applied already.
+    pub fn is_applied(&self, ev: &Event) -> bool {
+        self.seen.contains(&ev.id)
+    }
+
     /// Applies one event. Events that do not shape the transcript are ignored; an event whose
     /// id was already applied is ignored too (JetStream redelivers on a missed ack).
     pub fn apply(&mut self, ev: &Event) {

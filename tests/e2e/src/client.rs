@@ -159,6 +159,25 @@ pub async fn collect_deltas(
     .await
 }
 
+/// The text deltas of `evs` (`stream: text`), concatenated in order: what a client printed.
+pub fn text_deltas<'a>(evs: impl IntoIterator<Item = &'a StreamedEvent>) -> String {
+    evs.into_iter()
+        .filter_map(|e| match &e.event.body {
+            cm_schemas::EventBody::ItemDelta {
+                stream: cm_schemas::event::DeltaStream::Text,
+                delta,
+                ..
+            } => Some(delta.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `evs` folded into turns and items by the one transcript fold ([`cm_schemas::transcript`]).
+pub fn fold<'a>(evs: impl IntoIterator<Item = &'a StreamedEvent>) -> cm_schemas::Transcript {
+    cm_schemas::Transcript::from_events(evs.into_iter().map(|e| &e.event))
+}
+
 pub fn kinds(evs: &[StreamedEvent]) -> Vec<&'static str> {
     evs.iter().map(|e| e.event.body.kind()).collect()
 }

@@ -9,5 +9,5 @@ pub mod coverage;
 mod stack;
 pub mod up;
 
-pub use client::{Api, SseStream, collect_deltas, collect_until, kinds};
+pub use client::{Api, SseStream, collect_deltas, collect_until, fold, kinds, text_deltas};
 pub use stack::{Service, TestStack};

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use cm_schemas::StreamedEvent;
-use cm_schemas::event::{DeltaStream, EventBody, TurnStatus};
+use cm_schemas::event::{DeltaStream, Event, EventBody, TurnStatus};
 use cm_schemas::request::RequestClass;
 use cm_schemas::thread::TurnOverrides;
+use cm_schemas::transcript::{Transcript, Turn};
 use serde_json::{Value, json};
 
 use crate::client::Query;
@@ -103,7 +104,7 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
                     // Announced once recorded, so that the printed command works at once.
                     caught_up(ctx, id, seq).await;
                 }
-                if let Some(end) = reply.apply(&event.event.body) {
+                if let Some(end) = reply.apply(&event.event) {
                     caught_up(ctx, id, seq).await;
                     break end;
                 }
@@ -121,7 +122,7 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
     if ctx.out.json {
         output::print_json(&json!({
             "sessionId": id, "turnId": turn, "status": status.as_str(),
-            "text": reply.messages.join("\n\n"), "error": error,
+            "text": reply.text(), "error": error,
         }));
     }
     match status {
@@ -176,8 +177,8 @@ struct Reply {
     session: String,
     turn: String,
     print: bool,
-    /// Agent messages, complete.
-    messages: Vec<String>,
+    /// The session's events folded ([`Transcript`]): the reply is this turn's agent messages.
+    transcript: Transcript,
     /// Items whose text was printed (from deltas or whole).
     printed: HashSet<String>,
     at_line_start: bool,
@@ -189,7 +190,7 @@ impl Reply {
             session: session.to_owned(),
             turn: turn.to_owned(),
             print,
-            messages: Vec::new(),
+            transcript: Transcript::new(),
             printed: HashSet::new(),
             at_line_start: true,
         }
@@ -217,8 +218,25 @@ impl Reply {
         }
     }
 
-    /// Applies one event; the turn's end when this was it.
-    fn apply(&mut self, body: &EventBody) -> Option<(TurnStatus, Option<Value>)> {
+    /// The reply so far: the turn's agent messages, blank-line separated.
+    fn text(&self) -> String {
+        self.transcript
+            .turn(&self.turn)
+            .map(Turn::reply_text)
+            .unwrap_or_default()
+    }
+
+    /// Applies one event (once: a redelivered one is ignored); the turn's end when this was it.
+    fn apply(&mut self, event: &Event) -> Option<(TurnStatus, Option<Value>)> {
+        if self.transcript.is_applied(event) {
+            return None;
+        }
+        self.transcript.apply(event);
+        self.show(&event.body)
+    }
+
+    /// Prints what one event says about the turn; the turn's end when this was it.
+    fn show(&mut self, body: &EventBody) -> Option<(TurnStatus, Option<Value>)> {
         let ours = |t: &str| t == self.turn;
         match body {
             EventBody::ItemDelta {
@@ -305,7 +323,6 @@ impl Reply {
                     self.out(&text);
                 }
                 self.end_line();
-                self.messages.push(text);
             }
             "commandExecution" => {
                 let exit = item["exitCode"]
@@ -336,13 +353,21 @@ impl Reply {
             let (Some(id), Some(kind)) = (item["id"].as_str(), item["itemType"].as_str()) else {
                 continue;
             };
-            if kind == "agentMessage"
-                && !self
-                    .messages
-                    .iter()
-                    .any(|m| Some(m.as_str()) == item["text"].as_str())
-            {
-                self.completed(id, kind, &json!({ "text": item["text"] }));
+            let folded = self
+                .transcript
+                .turn(&self.turn)
+                .and_then(|t| t.items.iter().find(|i| i.item_id == id))
+                .is_some_and(|i| i.completed);
+            if kind == "agentMessage" && !folded {
+                // Folded as the completion the gap hid from us, then printed like one.
+                let body = EventBody::ItemCompleted {
+                    turn_id: self.turn.clone(),
+                    item_id: id.to_owned(),
+                    item_type: kind.to_owned(),
+                    item: json!({ "text": item["text"] }),
+                };
+                self.transcript.apply_body(&body);
+                self.show(&body);
             }
         }
         Some((status, turn.get("error").cloned().filter(|e| !e.is_null())))

@@ -2,9 +2,8 @@
 
 use std::time::Duration;
 
-use cm_e2e::{TestStack, collect_deltas, collect_until};
+use cm_e2e::{TestStack, collect_deltas, collect_until, text_deltas};
 use cm_schemas::EventBody;
-use cm_schemas::event::DeltaStream;
 
 use crate::{script, slow_text};
 
@@ -56,17 +55,6 @@ async fn a_client_that_reconnects_with_last_event_id_gets_exactly_what_it_missed
     let reference: Vec<u64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(joined, reference, "nothing lost, nothing twice");
 
-    let text: String = seen
-        .iter()
-        .chain(rest.iter())
-        .filter_map(|e| match &e.event.body {
-            EventBody::ItemDelta {
-                stream: DeltaStream::Text,
-                delta,
-                ..
-            } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
+    let text = text_deltas(seen.iter().chain(rest.iter()));
     assert_eq!(text, slow_text());
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use cm_e2e::{Service, SseStream, TestStack, collect_deltas, collect_until};
+use cm_e2e::{Service, SseStream, TestStack, collect_deltas, collect_until, text_deltas};
 use cm_schemas::event::DeltaStream;
 use cm_schemas::{EventBody, StreamedEvent};
 use futures::StreamExt;
@@ -55,18 +55,7 @@ async fn a_client_resumes_across_a_gateway_restart_with_no_gap_and_no_duplicate(
     let joined: Vec<u64> = seen.iter().chain(&rest).map(|e| e.seq).collect();
     let reference: Vec<u64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(joined, reference, "nothing lost, nothing twice");
-    let text: String = seen
-        .iter()
-        .chain(&rest)
-        .filter_map(|e| match &e.event.body {
-            EventBody::ItemDelta {
-                stream: DeltaStream::Text,
-                delta,
-                ..
-            } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
+    let text = text_deltas(seen.iter().chain(&rest));
     assert_eq!(text, slow_text());
 }
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use cm_e2e::{Service, TestStack, collect_until, kinds};
-use cm_schemas::event::{DeltaStream, TurnStatus};
+use cm_e2e::{Service, TestStack, collect_until, fold, kinds, text_deltas};
+use cm_schemas::event::TurnStatus;
 use cm_schemas::{EventBody, Scope, subjects};
 use futures::StreamExt;
 
@@ -27,18 +27,15 @@ async fn a_turn_streams_the_scripted_text_and_is_persisted() {
         .unwrap();
 
     // The streamed text equals the script.
-    let text: String = evs
-        .iter()
-        .filter_map(|e| match &e.event.body {
-            EventBody::ItemDelta {
-                stream: DeltaStream::Text,
-                delta,
-                ..
-            } => Some(delta.as_str()),
-            _ => None,
-        })
-        .collect();
+    let text = text_deltas(&evs);
     assert_eq!(text, GREETING.concat(), "events: {:?}", kinds(&evs));
+    // Folded, the stream is one completed turn whose reply is that text.
+    let folded = fold(&evs);
+    let turn = folded.turn(&turn_id).unwrap();
+    assert_eq!(
+        (turn.status, turn.reply_text()),
+        (TurnStatus::Completed, GREETING.concat())
+    );
     for kind in [
         "session.created",
         "turn.started",
