@@ -3,6 +3,8 @@
 //! the URL or the environment asks for it. (Each service keeps its own migrations and its own
 //! mapping of database errors to bus errors.)
 
+pub mod roles;
+
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
