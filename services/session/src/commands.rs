@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use cm_bus::Bus;
+use cm_schemas::commands::runtime;
 use cm_schemas::runtime::{ThreadStart, ThreadStarted, TurnStart, TurnStarted};
 use cm_schemas::session::{
     CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
     SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::{RuntimeResult, TurnInterrupt, TurnSteer};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use deadpool_postgres::Pool;
@@ -54,8 +54,7 @@ pub async fn create(ctx: Arc<Ctx>, req: CreateSession) -> Result<SessionInfo, Bu
     }
     let started: ThreadStarted = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::THREAD_START),
+        .call::<runtime::ThreadStart>(
             &ThreadStart {
                 cwd: req.cwd.clone(),
                 model: req.model.clone(),
@@ -157,8 +156,7 @@ pub async fn start_turn(ctx: Arc<Ctx>, req: StartTurn) -> Result<TurnAccepted, B
     drop(client);
     let started: TurnStarted = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::TURN_START),
+        .call::<runtime::TurnStart>(
             &TurnStart {
                 thread_id: req.session_id.clone(),
                 text: req.text,
@@ -210,8 +208,7 @@ pub async fn steer(ctx: Arc<Ctx>, req: SteerTurn) -> Result<TurnAccepted, BusErr
     let turn_id = active_turn(&ctx, &req.session_id).await?;
     let _: RuntimeResult = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::TURN_STEER),
+        .call::<runtime::TurnSteer>(
             &TurnSteer {
                 thread_id: req.session_id.clone(),
                 turn_id: turn_id.clone(),
@@ -230,8 +227,7 @@ pub async fn interrupt(ctx: Arc<Ctx>, req: InterruptTurn) -> Result<TurnAccepted
     let turn_id = active_turn(&ctx, &req.session_id).await?;
     let _: RuntimeResult = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::TURN_INTERRUPT),
+        .call::<runtime::TurnInterrupt>(
             &TurnInterrupt {
                 thread_id: req.session_id.clone(),
                 turn_id: turn_id.clone(),

@@ -14,9 +14,9 @@ mod history;
 
 use std::sync::Arc;
 
+use cm_schemas::commands::runtime;
 use cm_schemas::lifecycle::{SessionRef, UpdateSession};
 use cm_schemas::session::SessionInfo;
-use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::{RuntimeResult, ThreadCommand, ThreadOp};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use serde_json::{Value, json};
@@ -188,8 +188,7 @@ fn no_rollout_is_conflict(result: Result<Value, BusError>) -> Result<Value, BusE
 async fn thread_op(ctx: &Ctx, thread_id: &str, op: ThreadOp) -> Result<Value, BusError> {
     let reply: RuntimeResult = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::THREAD_OP),
+        .call::<runtime::ThreadOp>(
             &ThreadCommand {
                 thread_id: thread_id.to_owned(),
                 op,

@@ -11,11 +11,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cm_schemas::commands::runtime;
 use cm_schemas::request::{
     DecideRequest, ListRequests, PendingRequest, RequestClass, RequestKind, RequestRecord,
     RespondRequest,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::RuntimeResult;
 use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
@@ -84,8 +84,7 @@ pub async fn decide(ctx: Arc<Ctx>, req: DecideRequest) -> Result<RequestRecord, 
     }
     let delivered: Result<RuntimeResult, BusError> = ctx
         .bus
-        .request(
-            &subjects::command(prefix::RUNTIME, verb::REQUEST_RESPOND),
+        .call::<runtime::RequestRespond>(
             &RespondRequest {
                 request_id: req.request_id.clone(),
                 response: response.clone(),
