@@ -35,11 +35,11 @@ use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cm_schemas::BusError;
+use cm_schemas::commands;
 use cm_schemas::idempotency::{
     BeginIdempotent, BeginOutcome, CompleteIdempotent, CompleteOutcome, MAX_KEY_LEN,
     MAX_STORED_BODY_BYTES, StoredResponse, valid_key,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -108,7 +108,7 @@ pub async fn middleware(State(idem): State<Idempotency>, req: Request, next: Nex
     };
     let outcome: Result<BeginOutcome, BusError> = idem
         .state
-        .command(&cmd(verb::IDEMPOTENCY_BEGIN), &begin)
+        .call::<commands::session::IdempotencyBegin>(&begin)
         .await;
     let reservation = match outcome {
         Ok(BeginOutcome::Proceed { reservation }) => reservation,
@@ -199,7 +199,7 @@ async fn finish(idem: &Idempotency, key: String, reservation: String, resp: Resp
 async fn complete(idem: &Idempotency, done: &CompleteIdempotent) {
     let result: Result<CompleteOutcome, BusError> = idem
         .state
-        .command(&cmd(verb::IDEMPOTENCY_COMPLETE), done)
+        .call::<commands::session::IdempotencyComplete>(done)
         .await;
     match result {
         Ok(CompleteOutcome { applied: true }) => {}
@@ -227,10 +227,6 @@ fn replay(stored: StoredResponse) -> Response {
 
 fn bad_key(message: &str) -> Response {
     ApiError(BusError::validation("Idempotency-Key", message)).into_response()
-}
-
-fn cmd(v: &str) -> String {
-    subjects::command(prefix::SESSION, v)
 }
 
 /// SHA-256 over the length-prefixed method, path (with query) and canonical body, as hex.

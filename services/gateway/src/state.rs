@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use cm_bus::Bus;
 use cm_schemas::BusError;
-use serde::{Serialize, de::DeserializeOwned};
+use cm_schemas::commands::Command;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -17,12 +17,8 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Sends a command to a service and returns its typed answer.
-    pub async fn command<Req: Serialize, Resp: DeserializeOwned>(
-        &self,
-        subject: &str,
-        body: &Req,
-    ) -> Result<Resp, BusError> {
+    /// Sends command `C` of the table ([`cm_schemas::commands`]) and returns its typed answer.
+    pub async fn call<C: Command>(&self, body: &C::Request) -> Result<C::Response, BusError> {
         // Fail fast rather than wait out the time-out while the bus is down.
         if !self.bus.is_connected() {
             return Err(BusError::unavailable(
@@ -30,6 +26,6 @@ impl AppState {
                 "the message bus (NATS) is not connected",
             ));
         }
-        self.bus.request(subject, body, self.request_timeout).await
+        self.bus.call::<C>(body, self.request_timeout).await
     }
 }

@@ -7,12 +7,12 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use cm_schemas::commands;
 use cm_schemas::controls::{
     ControlDefaults, Controls, ControlsPatch, GetControlDefaults, GetSessionControls, ListSettings,
     MAX_SETTING_VALUE_BYTES, MergeSetting, SessionControls, SetSessionControls, SetSetting,
     Setting, SettingList, SettingRef,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 
@@ -35,10 +35,6 @@ fn session_controls_example() -> Value {
     })
 }
 
-fn cmd(v: &str) -> String {
-    subjects::command(prefix::SESSION, v)
-}
-
 #[utoipa::path(get, path = "/api/controls/defaults", operation_id = "getControlDefaults", tag = "controls",
     summary = "Get the default controls and their locks",
     responses((status = 200, description = "The defaults", body = ControlDefaults, example = defaults_example)))]
@@ -46,7 +42,7 @@ pub async fn get_defaults(State(state): State<AppState>) -> ApiResult<Json<Contr
     let req = GetControlDefaults {};
     Ok(Json(
         state
-            .command(&cmd(verb::CONTROLS_DEFAULTS_GET), &req)
+            .call::<commands::session::ControlsDefaultsGet>(&req)
             .await?,
     ))
 }
@@ -65,7 +61,7 @@ pub async fn put_defaults(
     let req = body(payload)?;
     Ok(Json(
         state
-            .command(&cmd(verb::CONTROLS_DEFAULTS_SET), &req)
+            .call::<commands::session::ControlsDefaultsSet>(&req)
             .await?,
     ))
 }
@@ -78,7 +74,9 @@ pub async fn get_session(
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<SessionControls>> {
     let req = GetSessionControls { session_id };
-    Ok(Json(state.command(&cmd(verb::CONTROLS_GET), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::ControlsGet>(&req).await?,
+    ))
 }
 
 /// `PUT`: the body is the session's controls; keys it leaves out are unset.
@@ -126,7 +124,9 @@ async fn set_session(
         merge,
         controls,
     };
-    Ok(Json(state.command(&cmd(verb::CONTROLS_SET), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::ControlsSet>(&req).await?,
+    ))
 }
 
 fn setting(session_id: Option<String>, key: String) -> SettingRef {
@@ -135,12 +135,16 @@ fn setting(session_id: Option<String>, key: String) -> SettingRef {
 
 async fn list_in(state: AppState, session_id: Option<String>) -> ApiResult<Json<SettingList>> {
     let req = ListSettings { session_id };
-    Ok(Json(state.command(&cmd(verb::SETTINGS_LIST), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::SettingsList>(&req).await?,
+    ))
 }
 
 async fn get_in(state: AppState, target: SettingRef) -> ApiResult<Json<Setting>> {
     Ok(Json(
-        state.command(&cmd(verb::SETTINGS_GET), &target).await?,
+        state
+            .call::<commands::session::SettingsGet>(&target)
+            .await?,
     ))
 }
 
@@ -163,7 +167,9 @@ async fn put_in(
         key: target.key,
         value,
     };
-    Ok(Json(state.command(&cmd(verb::SETTINGS_SET), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::SettingsSet>(&req).await?,
+    ))
 }
 
 /// `PATCH`: the body is a JSON merge patch (RFC 7396) for an object value.
@@ -184,12 +190,16 @@ async fn patch_in(
         key: target.key,
         patch,
     };
-    Ok(Json(state.command(&cmd(verb::SETTINGS_MERGE), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::SettingsMerge>(&req).await?,
+    ))
 }
 
 /// `204`; `404` when the key is not set.
 async fn delete_in(state: AppState, target: SettingRef) -> ApiResult<StatusCode> {
-    let _: SettingRef = state.command(&cmd(verb::SETTINGS_UNSET), &target).await?;
+    let _: SettingRef = state
+        .call::<commands::session::SettingsUnset>(&target)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,12 +7,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cm_schemas::BusError;
+use cm_schemas::commands::{self, Command};
 use cm_schemas::lifecycle::{
     ReviewSession, RollbackSession, RolledBack, SessionActionResult, SessionDeleted, SessionRef,
     UpdateSession, nullable,
 };
 use cm_schemas::session::{SessionInfo, TurnAccepted};
-use cm_schemas::subjects::{self, prefix, verb};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,10 +23,6 @@ use crate::routes::sessions::body;
 use crate::state::AppState;
 
 cm_schemas::openapi_schema!(SessionPatch, RollbackBody, ReviewBody);
-
-fn cmd(v: &str) -> String {
-    subjects::command(prefix::SESSION, v)
-}
 
 /// `PATCH /api/sessions/{id}`: `{title?, projectId?}`; `projectId: null` unassigns.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -57,7 +53,7 @@ pub async fn update(
         title: patch.title,
         project_id: patch.project_id,
     };
-    Ok(Json(state.command(&cmd(verb::SESSION_UPDATE), &req).await?))
+    Ok(Json(state.call::<commands::session::Update>(&req).await?))
 }
 
 /// `204`; afterwards every route of the id answers `410 gone`.
@@ -71,16 +67,15 @@ pub async fn delete(
     Path(session_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let req = SessionRef { session_id };
-    let _: SessionDeleted = state.command(&cmd(verb::SESSION_DELETE), &req).await?;
+    let _: SessionDeleted = state.call::<commands::session::Delete>(&req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn on_session<T: DeserializeOwned>(
+async fn on_session<C: Command<Request = SessionRef>>(
     state: &AppState,
-    verb: &str,
     session_id: String,
-) -> Result<T, BusError> {
-    state.command(&cmd(verb), &SessionRef { session_id }).await
+) -> Result<C::Response, BusError> {
+    state.call::<C>(&SessionRef { session_id }).await
 }
 
 #[utoipa::path(post, path = "/api/sessions/{id}/archive", operation_id = "archiveSession", tag = "sessions",
@@ -92,7 +87,9 @@ pub async fn archive(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionInfo>> {
-    Ok(Json(on_session(&state, verb::SESSION_ARCHIVE, id).await?))
+    Ok(Json(
+        on_session::<commands::session::Archive>(&state, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/sessions/{id}/unarchive", operation_id = "unarchiveSession", tag = "sessions",
@@ -103,7 +100,9 @@ pub async fn unarchive(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionInfo>> {
-    Ok(Json(on_session(&state, verb::SESSION_UNARCHIVE, id).await?))
+    Ok(Json(
+        on_session::<commands::session::Unarchive>(&state, id).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/sessions/{id}/resume", operation_id = "resumeSession", tag = "sessions",
@@ -115,7 +114,9 @@ pub async fn resume(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionInfo>> {
-    Ok(Json(on_session(&state, verb::SESSION_RESUME, id).await?))
+    Ok(Json(
+        on_session::<commands::session::Resume>(&state, id).await?,
+    ))
 }
 
 /// `201` with the new session.
@@ -127,7 +128,7 @@ pub async fn fork(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<SessionInfo>)> {
-    let session = on_session(&state, verb::SESSION_FORK, id).await?;
+    let session = on_session::<commands::session::Fork>(&state, id).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -142,7 +143,7 @@ pub async fn compact(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<SessionActionResult>)> {
-    let result = on_session(&state, verb::SESSION_COMPACT, id).await?;
+    let result = on_session::<commands::session::Compact>(&state, id).await?;
     Ok((StatusCode::ACCEPTED, Json(result)))
 }
 
@@ -158,7 +159,7 @@ pub async fn clean_terminals(
     Path(id): Path<String>,
 ) -> ApiResult<Json<SessionActionResult>> {
     Ok(Json(
-        on_session(&state, verb::SESSION_TERMINALS_CLEAN, id).await?,
+        on_session::<commands::session::TerminalsClean>(&state, id).await?,
     ))
 }
 
@@ -203,9 +204,7 @@ pub async fn rollback(
         session_id,
         turns: body(payload)?.turns,
     };
-    Ok(Json(
-        state.command(&cmd(verb::SESSION_ROLLBACK), &req).await?,
-    ))
+    Ok(Json(state.call::<commands::session::Rollback>(&req).await?))
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -235,7 +234,7 @@ pub async fn review(
         session_id,
         target: review.target,
     };
-    let accepted = state.command(&cmd(verb::SESSION_REVIEW), &req).await?;
+    let accepted = state.call::<commands::session::Review>(&req).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 

@@ -6,12 +6,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cm_schemas::BusError;
+use cm_schemas::commands;
 use cm_schemas::lifecycle::nullable;
 use cm_schemas::project::{
     BulkResult, CreateProject, DeleteProjectSessions, ListProjects, MoveProjectSessions,
     ProjectInfo, ProjectList, ProjectRef, UpdateProject,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,10 +30,6 @@ fn project_example() -> Value {
     })
 }
 
-fn cmd(v: &str) -> String {
-    subjects::command(prefix::SESSION, v)
-}
-
 #[utoipa::path(post, path = "/api/projects", operation_id = "createProject", tag = "projects",
     summary = "Create a project",
     description = "Names are unique, compared case-insensitively (`409 conflict` otherwise). `cwd`, an absolute path, is where new sessions of the project start when they name no directory.",
@@ -45,7 +41,7 @@ pub async fn create(
     payload: Result<Json<CreateProject>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<ProjectInfo>)> {
     let req = body(payload)?;
-    let project = state.command(&cmd(verb::PROJECT_CREATE), &req).await?;
+    let project = state.call::<commands::session::ProjectCreate>(&req).await?;
     Ok((StatusCode::CREATED, Json(project)))
 }
 
@@ -55,7 +51,9 @@ pub async fn create(
         example = json!({"projects": [project_example()]}))))]
 pub async fn list(State(state): State<AppState>) -> ApiResult<Json<ProjectList>> {
     let req = ListProjects {};
-    Ok(Json(state.command(&cmd(verb::PROJECT_LIST), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::ProjectList>(&req).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/projects/{id}", operation_id = "getProject", tag = "projects",
@@ -66,7 +64,9 @@ pub async fn get(
     Path(project_id): Path<String>,
 ) -> ApiResult<Json<ProjectInfo>> {
     let req = ProjectRef { project_id };
-    Ok(Json(state.command(&cmd(verb::PROJECT_GET), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::ProjectGet>(&req).await?,
+    ))
 }
 
 /// `PATCH /api/projects/{id}`: `{name?, cwd?}`; `cwd: null` clears the directory.
@@ -98,7 +98,9 @@ pub async fn update(
         name: patch.name,
         cwd: patch.cwd,
     };
-    Ok(Json(state.command(&cmd(verb::PROJECT_UPDATE), &req).await?))
+    Ok(Json(
+        state.call::<commands::session::ProjectUpdate>(&req).await?,
+    ))
 }
 
 /// `204`; `409 conflict` while the project has sessions (move or delete them first).
@@ -111,7 +113,7 @@ pub async fn delete(
     Path(project_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let req = ProjectRef { project_id };
-    let _: ProjectRef = state.command(&cmd(verb::PROJECT_DELETE), &req).await?;
+    let _: ProjectRef = state.call::<commands::session::ProjectDelete>(&req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,7 +150,7 @@ pub async fn move_sessions(
     };
     Ok(Json(
         state
-            .command(&cmd(verb::PROJECT_MOVE_SESSIONS), &req)
+            .call::<commands::session::ProjectMoveSessions>(&req)
             .await?,
     ))
 }
@@ -164,7 +166,7 @@ pub async fn delete_sessions(
     let req = DeleteProjectSessions { project_id };
     Ok(Json(
         state
-            .command(&cmd(verb::PROJECT_DELETE_SESSIONS), &req)
+            .call::<commands::session::ProjectDeleteSessions>(&req)
             .await?,
     ))
 }

@@ -5,8 +5,8 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use cm_schemas::BusError;
+use cm_schemas::commands;
 use cm_schemas::request::{DecideRequest, ListRequests, RequestClass, RequestRecord};
-use cm_schemas::subjects::{self, prefix, verb};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
@@ -77,12 +77,7 @@ async fn list_in(
         kind,
     };
     Ok(Json(
-        state
-            .command(
-                &subjects::command(prefix::SESSION, verb::REQUEST_LIST),
-                &req,
-            )
-            .await?,
+        state.call::<commands::session::RequestList>(&req).await?,
     ))
 }
 
@@ -140,11 +135,6 @@ pub async fn decide(
         decided_by: Some(actor(&headers)),
     };
     Ok(Json(
-        state
-            .command(
-                &subjects::command(prefix::SESSION, verb::REQUEST_DECIDE),
-                &req,
-            )
-            .await?,
+        state.call::<commands::session::RequestDecide>(&req).await?,
     ))
 }

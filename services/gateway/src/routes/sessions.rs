@@ -4,11 +4,11 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use cm_schemas::commands;
 use cm_schemas::session::{
     CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
     SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
 };
-use cm_schemas::subjects::{self, prefix, verb};
 use cm_schemas::thread::TurnOverrides;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -23,10 +23,6 @@ pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
 }
 
 cm_schemas::openapi_schema!(SendMessage, Steer);
-
-fn cmd(v: &str) -> String {
-    subjects::command(prefix::SESSION, v)
-}
 
 #[utoipa::path(post, path = "/api/sessions", operation_id = "createSession", tag = "sessions",
     summary = "Create a session",
@@ -45,7 +41,7 @@ pub async fn create(
             "owner cannot be set over the HTTP API: system-owned sessions are created over the bus",
         )));
     }
-    let session = state.command(&cmd(verb::SESSION_CREATE), &req).await?;
+    let session = state.call::<commands::session::Create>(&req).await?;
     Ok((StatusCode::CREATED, Json(session)))
 }
 
@@ -69,7 +65,7 @@ pub async fn list(
     if let Some(project) = &q.project_id {
         params::check_id("projectId", project)?;
     }
-    Ok(Json(state.command(&cmd(verb::SESSION_LIST), &q).await?))
+    Ok(Json(state.call::<commands::session::List>(&q).await?))
 }
 
 #[utoipa::path(get, path = "/api/sessions/{id}", operation_id = "getSession", tag = "sessions",
@@ -83,7 +79,7 @@ pub async fn get(
 ) -> ApiResult<Json<SessionSnapshot>> {
     Ok(Json(
         state
-            .command(&cmd(verb::SESSION_GET), &GetSession { session_id: id })
+            .call::<commands::session::Get>(&GetSession { session_id: id })
             .await?,
     ))
 }
@@ -112,14 +108,11 @@ pub async fn send_message(
 ) -> ApiResult<(StatusCode, Json<TurnAccepted>)> {
     let req = body(payload)?;
     let accepted = state
-        .command(
-            &cmd(verb::SESSION_TURN_START),
-            &StartTurn {
-                session_id: id,
-                text: req.text,
-                overrides: req.overrides,
-            },
-        )
+        .call::<commands::session::TurnStart>(&StartTurn {
+            session_id: id,
+            text: req.text,
+            overrides: req.overrides,
+        })
         .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
@@ -148,9 +141,7 @@ pub async fn steer(
         text: req.text,
     };
     Ok(Json(
-        state
-            .command(&cmd(verb::SESSION_TURN_STEER), &steer)
-            .await?,
+        state.call::<commands::session::TurnSteer>(&steer).await?,
     ))
 }
 
@@ -167,8 +158,6 @@ pub async fn interrupt(
 ) -> ApiResult<Json<TurnAccepted>> {
     let req = InterruptTurn { session_id: id };
     Ok(Json(
-        state
-            .command(&cmd(verb::SESSION_TURN_INTERRUPT), &req)
-            .await?,
+        state.call::<commands::session::TurnInterrupt>(&req).await?,
     ))
 }

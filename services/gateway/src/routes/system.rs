@@ -19,9 +19,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::routing::{MethodRouter, get, post};
 use cm_schemas::operator::{RuntimeCall, RuntimeCallResult};
 use cm_schemas::queue::Empty;
-use cm_schemas::runtime::RuntimeStatus;
-use cm_schemas::subjects::{self, prefix, verb};
-use cm_schemas::{BusError, CONTRACT_VERSION};
+use cm_schemas::{BusError, CONTRACT_VERSION, commands};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -325,8 +323,7 @@ async fn pass_through(
         method: r.method.to_owned(),
         params: Value::Object(params),
     };
-    let subject = subjects::command(prefix::RUNTIME, verb::RUNTIME_CALL);
-    let answer: RuntimeCallResult = state.command(&subject, &req).await?;
+    let answer: RuntimeCallResult = state.call::<commands::runtime::Call>(&req).await?;
     Ok(Json(answer.result))
 }
 
@@ -462,9 +459,7 @@ pub async fn capabilities(State(state): State<AppState>) -> Json<Capabilities> {
         request_timeout: STATUS_TIMEOUT,
         ..state
     };
-    let status = state
-        .command::<_, RuntimeStatus>(&subjects::command(prefix::RUNTIME, verb::STATUS), &Empty {})
-        .await;
+    let status = state.call::<commands::runtime::Status>(&Empty {}).await;
     let known = |m: &str| {
         status
             .as_ref()

@@ -8,8 +8,8 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use cm_schemas::commands;
 use cm_schemas::session::{TranscriptEntry, TranscriptUpserted, UpsertTranscriptEntry};
-use cm_schemas::subjects::{self, prefix, verb};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -68,10 +68,7 @@ pub async fn upsert(
         data: entry.data,
     };
     let done: TranscriptUpserted = state
-        .command(
-            &subjects::command(prefix::SESSION, verb::TRANSCRIPT_UPSERT),
-            &req,
-        )
+        .call::<commands::session::TranscriptUpsert>(&req)
         .await?;
     let status = if done.created {
         StatusCode::CREATED

@@ -7,8 +7,8 @@
 
 use axum::response::sse::Event as SseEvent;
 use cm_schemas::BusError;
+use cm_schemas::commands;
 use cm_schemas::history::{EventPage, PageEvents};
-use cm_schemas::subjects::{self, prefix, verb};
 
 use super::limits::{End, Outbox};
 use super::select::Selection;
@@ -24,16 +24,13 @@ pub async fn page(
     before: u64,
 ) -> Result<EventPage, BusError> {
     state
-        .command(
-            &subjects::command(prefix::SESSION, verb::SESSION_EVENTS_PAGE),
-            &PageEvents {
-                scope: sel.scope,
-                scope_id: sel.scope_id.clone(),
-                after_seq: after,
-                before_seq: Some(before),
-                limit: Some(PAGE_LIMIT),
-            },
-        )
+        .call::<commands::session::EventsPage>(&PageEvents {
+            scope: sel.scope,
+            scope_id: sel.scope_id.clone(),
+            after_seq: after,
+            before_seq: Some(before),
+            limit: Some(PAGE_LIMIT),
+        })
         .await
 }
 

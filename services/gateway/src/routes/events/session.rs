@@ -4,8 +4,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use cm_schemas::Scope;
+use cm_schemas::commands;
 use cm_schemas::session::{GetSession, SessionSnapshot};
-use cm_schemas::subjects::{self, prefix, verb};
 use serde::Deserialize;
 
 use super::select::{Selection, check_id, parse_kinds};
@@ -42,12 +42,9 @@ pub async fn session_events(
     let kinds = parse_kinds(q.kind.as_deref())?;
     // 404 (or 410) for a session that does not exist rather than an eternally silent stream.
     let _: SessionSnapshot = state
-        .command(
-            &subjects::command(prefix::SESSION, verb::SESSION_GET),
-            &GetSession {
-                session_id: id.clone(),
-            },
-        )
+        .call::<commands::session::Get>(&GetSession {
+            session_id: id.clone(),
+        })
         .await?;
     let sel = Selection {
         scope: Some(Scope::Session),

@@ -3,11 +3,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use cm_schemas::health::{ConsumerStatus, GetConsumerStatus};
-use cm_schemas::queue::{Empty, QueueStats};
-use cm_schemas::runtime::RuntimeStatus;
-use cm_schemas::session::{ListSessions, SessionPage};
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::commands;
+use cm_schemas::health::GetConsumerStatus;
+use cm_schemas::queue::Empty;
+use cm_schemas::session::ListSessions;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -77,19 +76,15 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Readiness
     };
     let nats = state.bus.is_connected();
     // All at once: a service that hangs costs one time-out, not one per check.
-    let session_list = subjects::command(prefix::SESSION, verb::SESSION_LIST);
-    let runtime_status = subjects::command(prefix::RUNTIME, verb::STATUS);
-    let queue_stats = subjects::command(prefix::QUEUE, verb::QUEUE_STATS);
-    let consumer_status = subjects::command(prefix::SESSION, verb::CONSUMER_STATUS);
     let list_one = ListSessions {
         limit: Some(1),
         ..Default::default()
     };
     let (session, runtime, queue, events, endpoints) = tokio::join!(
-        state.command::<_, SessionPage>(&session_list, &list_one),
-        state.command::<_, RuntimeStatus>(&runtime_status, &Empty {}),
-        state.command::<_, QueueStats>(&queue_stats, &Empty {}),
-        state.command::<_, ConsumerStatus>(&consumer_status, &GetConsumerStatus {}),
+        state.call::<commands::session::List>(&list_one),
+        state.call::<commands::runtime::Status>(&Empty {}),
+        state.call::<commands::queue::Stats>(&Empty {}),
+        state.call::<commands::session::ConsumerStatus>(&GetConsumerStatus {}),
         endpoints::check(&state.bus, READY_CHECK_TIMEOUT),
     );
     let runtime_ready = matches!(&runtime, Ok(s) if s.initialized);
