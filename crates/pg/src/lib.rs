@@ -1,7 +1,11 @@
 //! Postgres the way every Codex Manager service connects to it: a pool that never waits for
 //! ever, server-side limits on every session, migrations one replica at a time, and TLS when
-//! the URL or the environment asks for it. (Each service keeps its own migrations and its own
-//! mapping of database errors to bus errors.)
+//! the URL or the environment asks for it; and one mapping of database errors to bus errors
+//! ([`errors`]: `unavailable` for a lost connection, `internal` otherwise, and whether to retry).
+//! Each service keeps its own migrations, and maps the failures it expects (a unique name's
+//! `conflict`) before handing the rest to [`bus_error`].
+
+mod errors;
 
 pub mod roles;
 
@@ -10,6 +14,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use postgres_native_tls::MakeTlsConnector;
 use tokio_postgres::config::SslMode;
+
+pub use errors::{DbError, bus_error, describe, is_transient};
 
 /// How long a command waits for a pooled connection, or for a new one, before it answers
 /// `unavailable`: a hung or overloaded Postgres must not make every command hang with it.

@@ -66,15 +66,11 @@ pub async fn migrate(database_url: &str) -> anyhow::Result<()> {
 }
 
 async fn stats_of(ctx: Arc<Ctx>) -> Result<QueueStats, BusError> {
-    let client = ctx
-        .pool
-        .get()
-        .await
-        .map_err(|e| BusError::unavailable("postgres", format!("database unavailable: {e}")))?;
+    let client = ctx.pool.get().await.map_err(cm_pg::bus_error)?;
     let rows = client
         .query("SELECT state, count(*) FROM queue.jobs GROUP BY state", &[])
         .await
-        .map_err(|e| BusError::unavailable("postgres", format!("job counts unavailable: {e}")))?;
+        .map_err(cm_pg::bus_error)?;
     let mut stats = QueueStats::default();
     for row in rows {
         let n = col::<i64>(&row, 1)? as u64;
