@@ -91,7 +91,8 @@ async fn each_service_reaches_only_its_own_schema_and_an_older_database_is_hande
         )
         .await
         .unwrap()
-        .get(0);
+        .try_get(0)
+        .unwrap();
     assert_eq!(left, 0);
     for r in ROLES {
         let owner: String = admin
@@ -101,7 +102,8 @@ async fn each_service_reaches_only_its_own_schema_and_an_older_database_is_hande
             )
             .await
             .unwrap()
-            .get(0);
+            .try_get(0)
+            .unwrap();
         assert_eq!(owner, r.role);
     }
 }
@@ -126,6 +128,7 @@ async fn on_an_empty_database_the_services_migrate_as_their_roles() {
         .query_one("SELECT count(*) FROM session.cm_session_migrations", &[])
         .await
         .unwrap()
-        .get(0);
+        .try_get(0)
+        .unwrap();
     assert!(history > 0);
 }
