@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account, api, apps, bus, completions, config, controls, mcp, models, profile, projects,
+    account, api, apps, bus, completions, config, controls, db, mcp, models, profile, projects,
     requests, runtime, sessions, settings, skills, stream, system,
 };
 use crate::up;
@@ -114,4 +114,6 @@ pub enum Command {
     Completions(completions::Args),
     /// The NATS users' keys for compose or Kubernetes (`up` makes its own).
     Bus(bus::Args),
+    /// Each service's own Postgres role, for compose or Kubernetes (`up` makes its own).
+    Db(db::Args),
 }

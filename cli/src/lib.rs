@@ -90,6 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Bus(args) => return commands::bus::run(out, args),
+        Command::Db(args) => return commands::db::run(out, args).await,
         Command::Api(args) if commands::api::is_local(&args) => {
             commands::api::operations(out);
             return Ok(());
@@ -118,7 +119,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apps(a) => commands::apps::run(&ctx, a).await,
         Command::Runtime(a) => commands::runtime::run(&ctx, a).await,
         Command::Api(a) => commands::api::run(&ctx, a).await,
-        Command::Up(_) | Command::Profile(_) | Command::Completions(_) | Command::Bus(_) => Ok(()),
+        Command::Up(_)
+        | Command::Profile(_)
+        | Command::Completions(_)
+        | Command::Bus(_)
+        | Command::Db(_) => Ok(()),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod bus;
 pub mod completions;
 pub mod config;
 pub mod controls;
+pub mod db;
 pub mod mcp;
 pub mod models;
 #[cfg(test)]

@@ -4,8 +4,9 @@
 //! NATS keeps its JetStream store in `<data>/nats`. Postgres is a private, durable cluster (see
 //! `pg_location.rs` for where) with a generated superuser password, holding one database,
 //! `codex_manager`, in which the session service and the queue worker each migrate their own
-//! schema; unless `DATABASE_URL` is given, which is then used as it is. Both listen on
-//! 127.0.0.1 on free ports (or `--nats-port`).
+//! schema, each logged in as its own role that can reach only that schema (`cm_pg::roles`,
+//! passwords in `<data>/db-credentials`, set up again at every start). A `DATABASE_URL` given
+//! instead is used as it is, by both. Both listen on 127.0.0.1 on free ports (or `--nats-port`).
 
 use std::process::ExitStatus;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use cm_local_infra::bins::{nats_server_bin, pg_bin_dir};
 use cm_local_infra::nats::{NatsAuth, NatsConfig, NatsServer};
 use cm_local_infra::postgres::{PgCluster, PgConfig, create_database_if_missing, redact};
 use cm_local_infra::user::RunAs;
+use cm_pg::roles::{self, Passwords};
 
 use super::UpArgs;
 use super::console::Console;
@@ -36,8 +38,10 @@ pub struct Infra {
     /// The bus users' keys (`<data>/nats-credentials`): the server admits only them.
     pub credentials: Credentials,
     pub pg: Option<(PgCluster, PgLocation)>,
-    /// What the services get as `DATABASE_URL`.
+    /// The database, as the administrator (or the given `DATABASE_URL`) reaches it.
     pub database_url: String,
+    /// Each service's own `DATABASE_URL` (its role's login), when `up` made the roles.
+    service_urls: Vec<(&'static str, String)>,
     nats_restarts: Restarts,
     pg_restarts: Restarts,
 }
@@ -109,11 +113,15 @@ impl Infra {
             start_postgres(args, layout, console).await.map(Some)
         };
         let (nats, pg) = tokio::try_join!(nats, pg)?;
-        let database_url = match (&pg, external) {
-            (Some((cluster, _)), _) => cluster.url(DATABASE),
+        let (database_url, service_urls) = match (&pg, external) {
+            (Some((cluster, _)), _) => {
+                let admin = cluster.url(DATABASE);
+                let urls = service_roles(&admin, layout).await?;
+                (admin, urls)
+            }
             (None, Some(url)) => {
                 console.info(&format!("using DATABASE_URL {}", redact(&url)));
-                url
+                (url, Vec::new())
             }
             (None, None) => bail!("no database: neither a private cluster nor DATABASE_URL"),
         };
@@ -122,9 +130,18 @@ impl Infra {
             credentials,
             pg,
             database_url,
+            service_urls,
             nats_restarts: Restarts::default(),
             pg_restarts: Restarts::default(),
         })
+    }
+
+    /// What `service` gets as `DATABASE_URL`.
+    pub fn database_url_of(&self, service: &str) -> &str {
+        self.service_urls
+            .iter()
+            .find(|(s, _)| *s == service)
+            .map_or(&self.database_url, |(_, url)| url)
     }
 
     /// Restarts NATS or Postgres if it has exited on its own (after a back-off growing from
@@ -234,6 +251,19 @@ async fn start_postgres(
         },
     ));
     Ok((cluster, location))
+}
+
+/// Creates or repairs the services' roles on the private cluster; their URLs.
+async fn service_roles(
+    admin_url: &str,
+    layout: &Layout,
+) -> anyhow::Result<Vec<(&'static str, String)>> {
+    let passwords = Passwords::ensure(&layout.db_credentials)?;
+    roles::apply(admin_url, &passwords).await?;
+    roles::ROLES
+        .iter()
+        .map(|r| Ok((r.service, roles::url_for(admin_url, r, passwords.of(r))?)))
+        .collect()
 }
 
 fn died(name: &str, status: ExitStatus, log: &std::path::Path) -> String {

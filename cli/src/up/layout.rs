@@ -7,6 +7,7 @@
 //! <data>/nats/              JetStream store
 //! <data>/nats-credentials/  the bus users' nkey seeds (0600) and the server's authorization
 //! <data>/postgres/          the private Postgres cluster (see pg_location)
+//! <data>/db-credentials/    the services' Postgres role passwords (0600)
 //! <data>/codex-home-demo/   CODEX_HOME of `--demo`
 //! ```
 //!
@@ -30,6 +31,7 @@ pub struct Layout {
     pub nats_store: PathBuf,
     pub nats_credentials: PathBuf,
     pub postgres: PathBuf,
+    pub db_credentials: PathBuf,
     pub codex_home_demo: PathBuf,
     pub token_file: PathBuf,
 }
@@ -63,6 +65,7 @@ impl Layout {
             nats_store,
             nats_credentials: data.join("nats-credentials"),
             postgres: data.join("postgres"),
+            db_credentials: data.join("db-credentials"),
             codex_home_demo: data.join("codex-home-demo"),
             logs,
             data,

@@ -101,7 +101,12 @@ async fn supervise(
 /// The four services with their environment (on top of `up`'s own, which they inherit).
 fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSpec> {
     let nats = ("NATS_URL".to_owned(), OsString::from(infra.nats.url()));
-    let database = || vec![("DATABASE_URL", OsString::from(&infra.database_url))];
+    let database = |service| {
+        vec![(
+            "DATABASE_URL",
+            OsString::from(infra.database_url_of(service)),
+        )]
+    };
     // Each service logs in to NATS with its own key, which confines it to its subjects.
     let key = |principal: Principal| {
         let file = infra.credentials.seed_file(principal);
@@ -135,8 +140,12 @@ fn specs(ctx: &Context<'_>, infra: &Infra, demo: Option<&Demo>) -> Vec<ServiceSp
         bridge_env.extend(demo.bridge_env.iter().map(|(k, v)| (k.as_str(), v.clone())));
     }
     vec![
-        spec("session", "cm-session", database()),
-        spec("queue-worker", "cm-queue-worker", database()),
+        spec("session", "cm-session", database("cm-session")),
+        spec(
+            "queue-worker",
+            "cm-queue-worker",
+            database("cm-queue-worker"),
+        ),
         spec("runtime-bridge", "cm-runtime-bridge", bridge_env),
         spec("gateway", "cm-gateway", gateway_env),
     ]

@@ -5,6 +5,7 @@
 //! Each service keeps its own migrations, and maps the failures it expects (a unique name's
 //! `conflict`) before handing the rest to [`bus_error`].
 
+mod args;
 mod errors;
 
 pub mod roles;
@@ -15,6 +16,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use postgres_native_tls::MakeTlsConnector;
 use tokio_postgres::config::SslMode;
 
+pub use args::DbArgs;
 pub use errors::{DbError, bus_error, describe, is_transient};
 
 /// How long a command waits for a pooled connection, or for a new one, before it answers
@@ -53,17 +55,7 @@ pub fn pool(database_url: &str, max_size: usize) -> anyhow::Result<Pool> {
 /// Runs `runner` (a service's embedded migrations, with its own history table) on a dedicated
 /// connection, under [`MIGRATION_LOCK`].
 pub async fn migrate(database_url: &str, runner: &refinery::Runner) -> anyhow::Result<()> {
-    let pg: tokio_postgres::Config = database_url.parse()?;
-    let (mut client, conn) = match tls(&pg)? {
-        Some(tls) => {
-            let (client, conn) = pg.connect(tls).await?;
-            (client, tokio::spawn(async move { conn.await.map(drop) }))
-        }
-        None => {
-            let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
-            (client, tokio::spawn(async move { conn.await.map(drop) }))
-        }
-    };
+    let (mut client, conn) = connect(database_url).await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -76,6 +68,24 @@ pub async fn migrate(database_url: &str, runner: &refinery::Runner) -> anyhow::R
     let _ = conn.await;
     migrated?;
     Ok(())
+}
+
+/// One connection outside the pool (TLS as [`tls`] decides), and the task driving it: it ends
+/// once the client is dropped.
+async fn connect(
+    database_url: &str,
+) -> anyhow::Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
+    let pg: tokio_postgres::Config = database_url.parse()?;
+    Ok(match tls(&pg)? {
+        Some(tls) => {
+            let (client, conn) = pg.connect(tls).await?;
+            (client, tokio::spawn(async move { drop(conn.await) }))
+        }
+        None => {
+            let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
+            (client, tokio::spawn(async move { drop(conn.await) }))
+        }
+    })
 }
 
 /// TLS for the connection when the URL asks for it (`sslmode=require`) or `PGSSLROOTCERT` (the

@@ -108,22 +108,29 @@ async fn each_service_reaches_only_its_own_schema_and_an_older_database_is_hande
     }
 }
 
+/// What `up`, compose and Kubernetes do: `apply` with password files, then each service given
+/// the database's location and its password file logs in as its own role.
 #[tokio::test]
 async fn on_an_empty_database_the_services_migrate_as_their_roles() {
     let pg = Postgres::start().await.unwrap();
     let admin_url = pg.create_database("roles_new").await.unwrap();
-    roles::ensure(&connect(&admin_url).await, password)
-        .await
-        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let passwords = roles::Passwords::ensure(dir.path()).unwrap();
+    roles::apply(&admin_url, &passwords).await.unwrap();
     for r in ROLES {
-        let url = roles::url_for(&admin_url, r, &password(r)).unwrap();
+        let args = cm_pg::DbArgs {
+            database_url: admin_url.clone(),
+            database_password_file: Some(passwords.file_of(r)),
+        };
+        let url = args.url(r.service).unwrap();
+        assert!(url.starts_with(&format!("postgres://{}:", r.role)), "{url}");
         match r.service {
             "cm-session" => cm_session::migrate(&url).await.unwrap(),
             _ => cm_queue_worker::migrate(&url).await.unwrap(),
         }
     }
     let session =
-        connect(&roles::url_for(&admin_url, &ROLES[0], &password(&ROLES[0])).unwrap()).await;
+        connect(&roles::url_for(&admin_url, &ROLES[0], passwords.of(&ROLES[0])).unwrap()).await;
     let history: i64 = session
         .query_one("SELECT count(*) FROM session.cm_session_migrations", &[])
         .await

@@ -8,9 +8,8 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     common: cm_bus::ServiceArgs,
-    /// Postgres connection string.
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
+    #[command(flatten)]
+    db: cm_pg::DbArgs,
 }
 
 #[tokio::main]
@@ -18,7 +17,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let kit = cm_bus::Kit::start("cm-queue-worker", env!("CARGO_PKG_VERSION"), &args.common)?;
     let cfg = cm_queue_worker::Config {
-        database_url: args.database_url,
+        database_url: args.db.url("cm-queue-worker")?,
     };
     kit.run(|bus, shutdown| cm_queue_worker::run(cfg, bus, shutdown))
         .await

@@ -7,16 +7,15 @@ use clap::Parser;
 struct Args {
     #[command(flatten)]
     common: cm_bus::ServiceArgs,
-    /// Postgres connection string.
-    #[arg(long, env = "DATABASE_URL")]
-    database_url: String,
+    #[command(flatten)]
+    db: cm_pg::DbArgs,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let kit = cm_bus::Kit::start("cm-session", env!("CARGO_PKG_VERSION"), &args.common)?;
-    let cfg = cm_session::Config::new(args.database_url);
+    let cfg = cm_session::Config::new(args.db.url("cm-session")?);
     kit.run(|bus, shutdown| cm_session::run(cfg, bus, shutdown))
         .await
 }
