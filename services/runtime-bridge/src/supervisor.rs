@@ -2,7 +2,6 @@
 //! bus, and on exit end in-flight turns deterministically, then respawn with bounded
 //! exponential back-off and jitter.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,31 +19,9 @@ use crate::appserver::{AppServer, Incoming};
 use crate::capabilities;
 use crate::config::Config;
 use crate::inflight::InFlight;
+use crate::instance::Instance;
 use crate::normalize::normalize;
 use crate::tracker::{HeldRequest, OpenItem, Tracker};
-
-/// One initialized app-server process and the threads it has loaded.
-pub struct Instance {
-    pub server: Arc<AppServer>,
-    pub user_agent: Option<String>,
-    pub capabilities: Vec<String>,
-    loaded: Mutex<HashSet<String>>,
-}
-
-impl Instance {
-    pub fn is_loaded(&self, thread_id: &str) -> bool {
-        self.loaded
-            .lock()
-            .map(|l| l.contains(thread_id))
-            .unwrap_or(false)
-    }
-
-    pub fn mark_loaded(&self, thread_id: &str) {
-        if let Ok(mut l) = self.loaded.lock() {
-            l.insert(thread_id.to_owned());
-        }
-    }
-}
 
 #[derive(Default)]
 struct Counters {
@@ -188,12 +165,8 @@ impl Runtime {
             .notify("initialized", json!({}))
             .await
             .map_err(|e| e.to_string())?;
-        let instance = Arc::new(Instance {
-            server: server.clone(),
-            user_agent,
-            capabilities: capabilities::probe(&server, capabilities::PROBE_TIMEOUT).await,
-            loaded: Mutex::default(),
-        });
+        let capabilities = capabilities::probe(&server, capabilities::PROBE_TIMEOUT).await;
+        let instance = Arc::new(Instance::new(server.clone(), user_agent, capabilities));
         self.current.send_replace(Some(instance.clone()));
         tracing::info!(?pid, "app-server initialized");
 
