@@ -9,8 +9,9 @@ use cm_schemas::{BusError, ErrorCode, queue::Empty};
 use serde_json::{Value, json};
 
 use crate::appserver::RpcError;
+use crate::instance::Instance;
 use crate::paths::{self, Must};
-use crate::supervisor::{Instance, Runtime};
+use crate::supervisor::Runtime;
 
 /// How long a command waits for a (re)starting runtime before answering `unavailable`.
 const READY_WAIT: Duration = Duration::from_secs(15);

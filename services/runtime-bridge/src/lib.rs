@@ -7,6 +7,7 @@ mod capabilities;
 mod commands;
 mod config;
 mod inflight;
+mod instance;
 mod normalize;
 mod operator;
 mod paths;

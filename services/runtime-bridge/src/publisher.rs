@@ -6,26 +6,29 @@
 
 use std::time::Duration;
 
-use cm_bus::Bus;
+use backon::{ExponentialBuilder, Retryable};
+use cm_bus::{Bus, PublishError};
 use cm_schemas::Event;
 use tokio::sync::mpsc;
 
+/// No limit on attempts: giving up would drop the event and reorder the ones behind it.
+const RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(100))
+    .with_max_delay(Duration::from_secs(5))
+    .without_max_times();
+
 pub async fn publish_events(bus: Bus, mut rx: mpsc::Receiver<Event>) {
     while let Some(event) = rx.recv().await {
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match bus.publish_event(&event).await {
-                Ok(_) => break,
-                Err(e @ cm_bus::PublishError::Encode(_)) => {
-                    tracing::error!(error = %e, kind = event.body.kind(), "event dropped: it cannot be encoded");
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, kind = event.body.kind(), "event not stored yet; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-            }
+        let stored = (|| bus.publish_event(&event))
+            .retry(RETRY)
+            .when(|e| !matches!(e, PublishError::Encode(_)))
+            .notify(|e, _| {
+                tracing::warn!(error = %e, kind = event.body.kind(), "event not stored yet; retrying");
+            })
+            .await;
+        // Retries never run out, so only an encoding error ends up here.
+        if let Err(e) = stored {
+            tracing::error!(error = %e, kind = event.body.kind(), "event dropped: it cannot be encoded");
         }
     }
 }

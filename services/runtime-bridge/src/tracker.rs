@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::supervisor::Instance;
+use crate::instance::Instance;
 
 /// An item that started and has not completed.
 #[derive(Debug, Clone)]

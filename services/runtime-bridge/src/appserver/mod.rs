@@ -8,6 +8,10 @@
 
 mod lines;
 mod process;
+mod reader;
+mod rpc;
 
 pub use lines::DEFAULT_MAX_LINE_BYTES;
-pub use process::{AppServer, Incoming, RpcError, SpawnConfig, Stream};
+pub use process::{AppServer, SpawnConfig};
+pub use reader::{Incoming, Stream};
+pub use rpc::RpcError;
