@@ -134,6 +134,7 @@ crate::openapi_schema!(
     crate::http::ReviewBody,
     crate::http::RollbackBody,
     crate::http::SendMessage,
+    crate::http::ServiceList,
     crate::http::SessionPatch,
     crate::http::Steer,
     crate::lifecycle::RolledBack,

@@ -11,11 +11,13 @@
 mod events;
 mod projects;
 mod requests;
+mod services;
 mod sessions;
 mod system;
 
 pub use events::{GlobalEventsQuery, SessionEventsQuery};
 pub use projects::{MoveBody, ProjectPatch};
 pub use requests::{Decision, ListQuery};
+pub use services::{EndpointStats, ServiceInstance, ServiceList};
 pub use sessions::{EntryBody, ReviewBody, RollbackBody, SendMessage, SessionPatch, Steer};
 pub use system::{Capabilities, ErrorBody, Health, Readiness, RuntimeCapabilities, SystemRoute};
