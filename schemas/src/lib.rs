@@ -3,7 +3,8 @@
 //! Every message body that crosses a process boundary (NATS request/reply, JetStream events,
 //! job payloads) has its Rust type here and nowhere else. JSON Schemas generated from these types
 //! are committed under `schemas/json/` and checked for drift by `tests/drift.rs`, so automation
-//! written in any language can rely on them.
+//! written in any language can rely on them. The HTTP API's own bodies ([`http`]) live here too,
+//! so that the gateway and its clients share one declaration of each.
 
 pub mod commands;
 pub mod controls;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod event;
 pub mod health;
 pub mod history;
+pub mod http;
 pub mod idempotency;
 pub mod lifecycle;
 #[cfg(feature = "openapi")]

@@ -195,11 +195,3 @@ mod tests {
         assert_eq!(status_of(ErrorCode::MethodNotAllowed).as_u16(), 405);
     }
 }
-
-/// Every error response: `{"error": {"code", "message", "details"}}`.
-#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
-pub struct ErrorBody {
-    pub error: BusError,
-}
-
-cm_schemas::openapi_schema!(ErrorBody);

@@ -5,12 +5,15 @@ mod access_log;
 mod auth;
 mod body_shape;
 mod error;
+mod examples;
+mod extract;
 mod flags;
 mod idempotency;
 mod openapi;
 mod params;
 mod routes;
 mod state;
+mod streams;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -32,7 +35,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::load_or_create_token;
 pub use error::status_of;
 pub use flags::{GatewayArgs, bind};
-pub use routes::StreamsConfig;
+pub use streams::StreamsConfig;
 
 /// The OpenAPI 3.1 document of the HTTP API (what `/api/openapi.json` serves).
 pub fn openapi_document() -> serde_json::Value {
@@ -89,9 +92,9 @@ pub fn app(
         bus,
         request_timeout: cfg.request_timeout,
         shutdown,
-        streams: routes::Streams::new(&cfg.streams),
+        streams: streams::Streams::new(&cfg.streams),
     };
-    let mut app = routes::router(state, Arc::from(cfg.token.as_str()));
+    let mut app = routes::router(state, Arc::from(cfg.token.as_str())).merge(openapi::router());
     // The built web UI (single-page app) with a strict CSP, or a page saying how to build it;
     // `/api` paths stay JSON 404s either way.
     let ui = web::WebUi::locate(cfg.web_dir.as_deref());

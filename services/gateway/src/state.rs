@@ -13,7 +13,7 @@ pub struct AppState {
     /// Cancelled on shutdown: open SSE streams end so the server can drain.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Settings and subscriber slots of the event streams.
-    pub streams: crate::routes::Streams,
+    pub streams: crate::streams::Streams,
 }
 
 impl AppState {

@@ -13,11 +13,12 @@ use cm_schemas::controls::{
     MAX_SETTING_VALUE_BYTES, MergeSetting, SessionControls, SetSessionControls, SetSetting,
     Setting, SettingList, SettingRef,
 };
+use cm_schemas::http::ErrorBody;
 use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::sessions::body;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::body;
 use crate::state::AppState;
 
 fn defaults_example() -> Value {

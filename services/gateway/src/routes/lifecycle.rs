@@ -8,39 +8,23 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cm_schemas::BusError;
 use cm_schemas::commands::{self, Command};
+use cm_schemas::http::{ErrorBody, ReviewBody, RollbackBody, SessionPatch};
 use cm_schemas::lifecycle::{
     ReviewSession, RollbackSession, RolledBack, SessionActionResult, SessionDeleted, SessionRef,
-    UpdateSession, nullable,
+    UpdateSession,
 };
 use cm_schemas::session::{SessionInfo, TurnAccepted};
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::sessions::body;
+use crate::error::ApiResult;
+use crate::examples;
+use crate::extract::{body, optional_body};
 use crate::state::AppState;
-
-cm_schemas::openapi_schema!(SessionPatch, RollbackBody, ReviewBody);
-
-/// `PATCH /api/sessions/{id}`: `{title?, projectId?}`; `projectId: null` unassigns.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct SessionPatch {
-    /// 1 to 200 characters.
-    #[serde(default)]
-    pub title: Option<String>,
-    /// The project to file the session under; `null` unassigns.
-    #[serde(default, deserialize_with = "nullable")]
-    pub project_id: Option<Option<String>>,
-}
 
 #[utoipa::path(patch, path = "/api/sessions/{id}", operation_id = "updateSession", tag = "sessions",
     summary = "Rename a session or move it to a project",
     description = "`title` is also set as the thread's name in the runtime; `projectId: null` unassigns.",
     request_body(content = SessionPatch, example = json!({"title": "Fix the flaky test", "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d"})),
-    responses((status = 200, description = "The session as it is now", body = SessionInfo, example = crate::openapi::examples::session),
+    responses((status = 200, description = "The session as it is now", body = SessionInfo, example = examples::session),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
@@ -81,7 +65,7 @@ async fn on_session<C: Command<Request = SessionRef>>(
 #[utoipa::path(post, path = "/api/sessions/{id}/archive", operation_id = "archiveSession", tag = "sessions",
     summary = "Archive a session",
     description = "Archived sessions are left out of lists unless asked for (`archived=true|all`).",
-    responses((status = 200, description = "The archived session", body = SessionInfo, example = crate::openapi::examples::session),
+    responses((status = 200, description = "The archived session", body = SessionInfo, example = examples::session),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn archive(
     State(state): State<AppState>,
@@ -94,7 +78,7 @@ pub async fn archive(
 
 #[utoipa::path(post, path = "/api/sessions/{id}/unarchive", operation_id = "unarchiveSession", tag = "sessions",
     summary = "Restore an archived session",
-    responses((status = 200, description = "The restored session", body = SessionInfo, example = crate::openapi::examples::session),
+    responses((status = 200, description = "The restored session", body = SessionInfo, example = examples::session),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn unarchive(
     State(state): State<AppState>,
@@ -108,7 +92,7 @@ pub async fn unarchive(
 #[utoipa::path(post, path = "/api/sessions/{id}/resume", operation_id = "resumeSession", tag = "sessions",
     summary = "Load a session's thread into the runtime",
     description = "Messages resume a thread on their own; this makes it explicit (after a runtime restart, say).",
-    responses((status = 200, description = "The session", body = SessionInfo, example = crate::openapi::examples::session),
+    responses((status = 200, description = "The session", body = SessionInfo, example = examples::session),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<AppState>,
@@ -122,7 +106,7 @@ pub async fn resume(
 /// `201` with the new session.
 #[utoipa::path(post, path = "/api/sessions/{id}/fork", operation_id = "forkSession", tag = "sessions",
     summary = "Fork a session into a new one with the same history",
-    responses((status = 201, description = "The new session", body = SessionInfo, example = crate::openapi::examples::session),
+    responses((status = 201, description = "The new session", body = SessionInfo, example = examples::session),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn fork(
     State(state): State<AppState>,
@@ -163,29 +147,6 @@ pub async fn clean_terminals(
     ))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RollbackBody {
-    /// How many of the last turns to drop; at least 1.
-    #[serde(deserialize_with = "integral")]
-    pub turns: i64,
-}
-
-/// An integer, also when written with a zero fraction (`2.0`): JSON Schema's `integer` is any
-/// number without a fractional part, and the document says `integer`.
-fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    use serde::de::Error;
-    let n = serde_json::Number::deserialize(d)?;
-    if let Some(i) = n.as_i64() {
-        return Ok(i);
-    }
-    match n.as_f64() {
-        // Whole and well inside the range where f64 is exact: the cast loses nothing.
-        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
-        _ => Err(D::Error::custom(format!("{n} is not an integer"))),
-    }
-}
-
 /// `{turns: N}`: drops the last N turns; `409` when the session has fewer.
 #[utoipa::path(post, path = "/api/sessions/{id}/rollback", operation_id = "rollbackSession", tag = "sessions",
     summary = "Drop the last N turns",
@@ -207,21 +168,12 @@ pub async fn rollback(
     Ok(Json(state.call::<commands::session::Rollback>(&req).await?))
 }
 
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewBody {
-    /// `{"type": "uncommittedChanges"}` (the default), `{"type": "baseBranch", "branch"}`,
-    /// `{"type": "commit", "sha"}` or `{"type": "custom", "instructions"}`.
-    #[serde(default)]
-    pub target: Option<Value>,
-}
-
 /// `{target?}` (the body may be empty): `202` with the review turn's id.
 #[utoipa::path(post, path = "/api/sessions/{id}/review", operation_id = "reviewSession", tag = "sessions",
     summary = "Start a review turn",
     description = "The body may be empty: the target defaults to `{\"type\": \"uncommittedChanges\"}`.",
     request_body(content = ReviewBody, example = json!({"target": {"type": "baseBranch", "branch": "main"}})),
-    responses((status = 202, description = "The review turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+    responses((status = 202, description = "The review turn", body = TurnAccepted, example = examples::turn_accepted),
         (status = 409, description = "A turn is running", body = ErrorBody),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn review(
@@ -236,13 +188,4 @@ pub async fn review(
     };
     let accepted = state.call::<commands::session::Review>(&req).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
-}
-
-/// A JSON body that may be left out entirely.
-fn optional_body<T: DeserializeOwned + Default>(raw: &[u8]) -> ApiResult<T> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(raw)
-        .map_err(|e| ApiError(BusError::validation("body", format!("invalid body: {e}"))))
 }

@@ -1,4 +1,8 @@
 //! The `/api` router. One file per resource family.
+//!
+//! Nothing here reads `crate::openapi`: the document is built from these routers
+//! ([`documented`], [`public`]) and the system table, so it depends on the routes and never the
+//! other way round.
 
 mod controls;
 mod events;
@@ -21,15 +25,15 @@ use crate::auth::require_token;
 use crate::idempotency::{self, Idempotency};
 use crate::state::AppState;
 
-pub use events::{KINDS_PATTERN, Streams, StreamsConfig};
+pub use events::KINDS_PATTERN;
 
 /// Every documented `/api` operation but the pass-through system routes (see [`system`]),
 /// routed and described by the same `#[utoipa::path]` attributes, so the OpenAPI document
 /// cannot list a route that does not exist or miss one that does.
-pub fn documented() -> OpenApiRouter<AppState> {
+pub(crate) fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(health::ready))
-        .routes(routes!(system::capabilities))
+        .routes(routes!(system::capabilities::capabilities))
         .routes(routes!(services::list))
         // Sessions and turns (S2).
         .routes(routes!(sessions::create, sessions::list))
@@ -83,18 +87,9 @@ pub fn documented() -> OpenApiRouter<AppState> {
         ))
 }
 
-/// The public routes: liveness and the API description.
-fn public() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(health::health))
-        .routes(routes!(crate::openapi::serve))
-}
-
-/// The OpenAPI document of every route, as served and as committed in `schemas/openapi.json`.
-pub fn openapi() -> serde_json::Value {
-    let (_, public) = public().split_for_parts();
-    let (_, protected) = documented().split_for_parts();
-    crate::openapi::document(public, protected)
+/// The public routes but the API description, which `crate::openapi` routes itself.
+pub(crate) fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health::health))
 }
 
 pub fn router(state: AppState, token: Arc<str>) -> Router {
@@ -115,5 +110,4 @@ pub fn router(state: AppState, token: Arc<str>) -> Router {
 }
 
 pub use system::API_VERSION;
-pub(crate) use system::openapi_paths as system_openapi;
-pub(crate) use system::path_params_of as system_path_params_of;
+pub(crate) use system::{Http, Kind, Params, ROUTES as SYSTEM_ROUTES};

@@ -7,20 +7,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cm_schemas::BusError;
 use cm_schemas::commands;
-use cm_schemas::lifecycle::nullable;
+use cm_schemas::http::{ErrorBody, MoveBody, ProjectPatch};
 use cm_schemas::project::{
     BulkResult, CreateProject, DeleteProjectSessions, ListProjects, MoveProjectSessions,
     ProjectInfo, ProjectList, ProjectRef, UpdateProject,
 };
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::sessions::body;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::body;
 use crate::state::AppState;
-
-cm_schemas::openapi_schema!(ProjectPatch, MoveBody);
 
 fn project_example() -> Value {
     json!({
@@ -69,18 +65,6 @@ pub async fn get(
     ))
 }
 
-/// `PATCH /api/projects/{id}`: `{name?, cwd?}`; `cwd: null` clears the directory.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProjectPatch {
-    /// 1 to 100 characters; unique.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// An absolute path; `null` clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    pub cwd: Option<Option<String>>,
-}
-
 #[utoipa::path(patch, path = "/api/projects/{id}", operation_id = "updateProject", tag = "projects",
     summary = "Rename a project or change its working directory",
     description = "Absent fields stay; `cwd: null` clears the directory. Existing sessions keep their own.",
@@ -115,16 +99,6 @@ pub async fn delete(
     let req = ProjectRef { project_id };
     let _: ProjectRef = state.call::<commands::session::ProjectDelete>(&req).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// `POST /api/projects/{id}/sessions/move`: `{toProjectId}`, where `null` unassigns. The field
-/// is required so that an empty body cannot unassign a whole project by accident.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct MoveBody {
-    /// The project to move to; `null` unassigns.
-    #[serde(default, deserialize_with = "nullable")]
-    pub to_project_id: Option<Option<String>>,
 }
 
 #[utoipa::path(post, path = "/api/projects/{id}/sessions/move", operation_id = "moveProjectSessions", tag = "projects",

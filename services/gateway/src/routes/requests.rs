@@ -6,33 +6,20 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use cm_schemas::BusError;
 use cm_schemas::commands;
+use cm_schemas::http::{Decision, ErrorBody, ListQuery};
 use cm_schemas::request::{DecideRequest, ListRequests, RequestClass, RequestRecord};
-use schemars::JsonSchema;
-use serde::Deserialize;
-use serde_json::Value;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::routes::sessions::body;
+use crate::error::{ApiError, ApiResult};
+use crate::examples;
+use crate::extract::body;
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Also the resolved and expired ones.
-    #[serde(default)]
-    pub include_resolved: bool,
-    /// `approval`, `toolInput` or `toolCall`.
-    #[serde(default)]
-    pub kind: Option<String>,
-}
 
 #[utoipa::path(get, path = "/api/sessions/{id}/requests", operation_id = "listRequests", tag = "requests",
     summary = "List a session's pending requests",
     description = "Approvals (commands, file changes, permissions), questions for the user (tool input, MCP elicitation) and dynamic tool calls the runtime waits on. Only pending ones unless `includeResolved`.",
     params(ListQuery),
     responses((status = 200, description = "Oldest first", body = Vec<RequestRecord>,
-        example = json!([crate::openapi::examples::request_record()]))))]
+        example = json!([examples::request_record()]))))]
 pub async fn list(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -46,7 +33,7 @@ pub async fn list(
     description = "The pending requests of all sessions, oldest first: what an operator has to answer. `includeResolved` adds the resolved and expired ones.",
     params(ListQuery),
     responses((status = 200, description = "Oldest first", body = Vec<RequestRecord>,
-        example = json!([crate::openapi::examples::request_record()]))))]
+        example = json!([examples::request_record()]))))]
 pub async fn list_all(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -81,22 +68,6 @@ async fn list_in(
     ))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Decision {
-    /// For approvals: `accept`, `acceptForSession`, `decline` or `cancel`.
-    #[serde(default)]
-    pub decision: Option<String>,
-    /// For approvals: `turn` (default) or `session`.
-    #[serde(default)]
-    pub scope: Option<String>,
-    /// For questions and tool calls: the result object the runtime expects.
-    #[serde(default)]
-    pub response: Option<Value>,
-}
-
-cm_schemas::openapi_schema!(Decision);
-
 /// Who decided: the `X-CM-Actor` header (`web`, `cli`, an extension...), else `api`.
 fn actor(headers: &HeaderMap) -> String {
     headers
@@ -116,7 +87,7 @@ fn actor(headers: &HeaderMap) -> String {
     summary = "Decide an approval, answer a question or respond to a tool call",
     description = "Approvals take `decision` (`accept`, `acceptForSession`, `decline`, `cancel`) and optionally `scope` (`turn` or `session`); questions and tool calls take `response`, the runtime's result object. The first decision wins: repeating it answers `409 already_resolved`, a different one `409 conflict`.",
     request_body(content = Decision, example = json!({"decision": "accept", "scope": "turn"})),
-    responses((status = 200, description = "The request, resolved", body = RequestRecord, example = crate::openapi::examples::request_record),
+    responses((status = 200, description = "The request, resolved", body = RequestRecord, example = examples::request_record),
         (status = 409, description = "Already resolved, or expired", body = ErrorBody),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn decide(

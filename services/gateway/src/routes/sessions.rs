@@ -5,30 +5,23 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use cm_schemas::commands;
+use cm_schemas::http::{ErrorBody, SendMessage, Steer};
 use cm_schemas::session::{
     CreateSession, GetSession, InterruptTurn, ListSessions, SessionInfo, SessionPage,
     SessionSnapshot, StartTurn, SteerTurn, TurnAccepted,
 };
-use cm_schemas::thread::TurnOverrides;
-use schemars::JsonSchema;
-use serde::Deserialize;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult};
+use crate::examples;
+use crate::extract::body;
 use crate::params;
 use crate::state::AppState;
-
-/// Turns axum's body rejection into our error (validation naming the field, or 413).
-pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
-    payload.map(|Json(v)| v).map_err(ApiError::from)
-}
-
-cm_schemas::openapi_schema!(SendMessage, Steer);
 
 #[utoipa::path(post, path = "/api/sessions", operation_id = "createSession", tag = "sessions",
     summary = "Create a session",
     description = "Starts an app-server thread. `cwd` defaults to the project's, then the runtime's.",
     request_body(content = CreateSession, example = json!({"title": "Fix the flaky test", "projectId": "0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d", "model": "gpt-5.1-codex"})),
-    responses((status = 201, description = "The new session", body = SessionInfo, example = crate::openapi::examples::session)))]
+    responses((status = 201, description = "The new session", body = SessionInfo, example = examples::session)))]
 pub async fn create(
     State(state): State<AppState>,
     payload: Result<Json<CreateSession>, JsonRejection>,
@@ -55,7 +48,7 @@ pub async fn create(
         ("archived" = Option<String>, Query, description = "`false` (default), `true` or `all`"),
         ("systemOwned" = Option<String>, Query, description = "System-owned sessions: `false` (default: hidden), `true` or `all`")),
     responses((status = 200, description = "One page", body = SessionPage,
-        example = json!({"sessions": [crate::openapi::examples::session()], "nextCursor": null}))))]
+        example = json!({"sessions": [examples::session()], "nextCursor": null}))))]
 pub async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListSessions>,
@@ -71,7 +64,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/sessions/{id}", operation_id = "getSession", tag = "sessions",
     summary = "A session's snapshot: the session, its transcript and the sequence it reflects",
     description = "Every event of the session up to and including `seq` is applied, none after it: stream from `seq` (as `Last-Event-ID`) to follow on with nothing lost or repeated.",
-    responses((status = 200, description = "The snapshot", body = SessionSnapshot, example = crate::openapi::examples::snapshot),
+    responses((status = 200, description = "The snapshot", body = SessionSnapshot, example = examples::snapshot),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
@@ -84,21 +77,11 @@ pub async fn get(
     ))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SendMessage {
-    /// The user's message.
-    pub text: String,
-    /// Controls for this turn only: model, effort, approval policy, sandbox, network, cwd.
-    #[serde(default)]
-    pub overrides: TurnOverrides,
-}
-
 #[utoipa::path(post, path = "/api/sessions/{id}/messages", operation_id = "sendMessage", tag = "sessions",
     summary = "Send a message: start a turn",
     description = "Answers as soon as the runtime accepted the turn; its events follow on the session's stream. `overrides` apply to this turn only (locked controls answer `423`).",
     request_body(content = SendMessage, example = json!({"text": "Why does the test fail?", "overrides": {"effort": "high"}})),
-    responses((status = 202, description = "The turn started", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+    responses((status = 202, description = "The turn started", body = TurnAccepted, example = examples::turn_accepted),
         (status = 410, description = "The session was deleted", body = ErrorBody),
         (status = 423, description = "An override is locked by the defaults", body = ErrorBody)))]
 pub async fn send_message(
@@ -117,17 +100,10 @@ pub async fn send_message(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Steer {
-    /// Input added to the running turn.
-    pub text: String,
-}
-
 #[utoipa::path(post, path = "/api/sessions/{id}/steer", operation_id = "steerTurn", tag = "sessions",
     summary = "Add input to the running turn",
     request_body(content = Steer, example = json!({"text": "Use the fake clock instead."})),
-    responses((status = 200, description = "The running turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+    responses((status = 200, description = "The running turn", body = TurnAccepted, example = examples::turn_accepted),
         (status = 409, description = "No turn is running (`no_active_turn`)", body = ErrorBody),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn steer(
@@ -149,7 +125,7 @@ pub async fn steer(
 #[utoipa::path(post, path = "/api/sessions/{id}/interrupt", operation_id = "interruptTurn", tag = "sessions",
     summary = "Stop the running turn",
     description = "Open items are closed as canceled and the turn completes as `interrupted`.",
-    responses((status = 200, description = "The interrupted turn", body = TurnAccepted, example = crate::openapi::examples::turn_accepted),
+    responses((status = 200, description = "The interrupted turn", body = TurnAccepted, example = examples::turn_accepted),
         (status = 409, description = "The session is idle (`no_active_turn`)", body = ErrorBody),
         (status = 410, description = "The session was deleted", body = ErrorBody)))]
 pub async fn interrupt(

@@ -9,32 +9,13 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use cm_schemas::commands;
+use cm_schemas::http::{EntryBody, ErrorBody};
 use cm_schemas::session::{TranscriptEntry, TranscriptUpserted, UpsertTranscriptEntry};
-use schemars::JsonSchema;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::routes::sessions::body;
+use crate::error::ApiResult;
+use crate::extract::body;
 use crate::state::AppState;
-
-cm_schemas::openapi_schema!(EntryBody);
-
-/// `{role, text, turnId?, data?}`.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct EntryBody {
-    /// `user`, `assistant`, `system` or `note`.
-    pub role: String,
-    /// At most 256 KiB.
-    pub text: String,
-    /// A turn of the session: rolling it back removes the entry.
-    #[serde(default)]
-    pub turn_id: Option<String>,
-    /// Any JSON kept with the entry, at most 64 KiB.
-    #[serde(default)]
-    pub data: Option<Value>,
-}
 
 fn entry_example() -> Value {
     json!({

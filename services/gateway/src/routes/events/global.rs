@@ -4,30 +4,13 @@
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use cm_schemas::{BusError, Scope};
-use serde::Deserialize;
+use cm_schemas::http::{ErrorBody, GlobalEventsQuery};
+use cm_schemas::{BusError, Scope, StreamedEvent};
 
 use super::select::{Selection, check_id, parse_kinds, parse_scope};
 use super::{EventStream, Start, open, resume_point};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::ApiResult;
 use crate::state::AppState;
-use cm_schemas::StreamedEvent;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(rename_all = "camelCase")]
-#[into_params(parameter_in = Query)]
-pub struct GlobalEventsQuery {
-    /// `session`, `project`, `runtime` or `queue`.
-    pub scope: Option<String>,
-    /// One instance of `scope` (requires `scope`).
-    pub scope_id: Option<String>,
-    /// One session: short for `scope=session&scopeId=`.
-    pub session_id: Option<String>,
-    /// `item.delta`, a prefix `item.*`, or several comma-separated.
-    pub kind: Option<String>,
-    /// Resume after this stream sequence (used when no `Last-Event-ID` header is sent).
-    pub after: Option<u64>,
-}
 
 #[utoipa::path(get, path = "/api/events", operation_id = "streamEvents", tag = "events",
     summary = "Follow every event (Server-Sent Events)",

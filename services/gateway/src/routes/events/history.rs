@@ -10,9 +10,9 @@ use cm_schemas::BusError;
 use cm_schemas::commands;
 use cm_schemas::history::{EventPage, PageEvents};
 
-use super::limits::{End, Outbox};
 use super::select::Selection;
 use crate::state::AppState;
+use crate::streams::{End, Outbox};
 
 const PAGE_LIMIT: u32 = 200;
 

@@ -5,11 +5,11 @@
 //! and receives exactly what came after it: from JetStream while the stream still holds it,
 //! paged from the session service (Postgres) when it is older (`history`), with `event: gap`
 //! where neither has it. `: heartbeat` comments keep idle connections open. Streams are bounded
-//! in number and a client that stops reading is dropped without slowing anyone else (`limits`).
+//! in number and a client that stops reading is dropped without slowing anyone else
+//! (`crate::streams`).
 
 pub mod global;
 mod history;
-mod limits;
 mod pump;
 mod select;
 pub mod session;
@@ -23,7 +23,6 @@ use futures::stream::BoxStream;
 use futures::{StreamExt, future};
 use tokio_stream::wrappers::ReceiverStream;
 
-pub use limits::{Streams, StreamsConfig};
 pub use select::KINDS_PATTERN;
 
 use crate::error::{ApiError, ApiResult};
@@ -91,7 +90,7 @@ pub async fn open(state: &AppState, sel: Selection, start: Start) -> ApiResult<E
         None
     };
     let config = &state.streams.config;
-    let (out, inbox) = limits::channel(config, cursor);
+    let (out, inbox) = crate::streams::channel(config, cursor);
     tokio::spawn(pump::run(pump::Pump {
         state: state.clone(),
         sel,

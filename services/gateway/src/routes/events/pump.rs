@@ -10,9 +10,9 @@ use futures::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::history;
-use super::limits::{End, Outbox};
 use super::select::Selection;
 use crate::state::AppState;
+use crate::streams::{End, Outbox};
 
 pub struct Pump {
     pub state: AppState,

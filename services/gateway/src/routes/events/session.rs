@@ -4,24 +4,15 @@
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use cm_schemas::Scope;
+use cm_schemas::StreamedEvent;
 use cm_schemas::commands;
+use cm_schemas::http::{ErrorBody, SessionEventsQuery};
 use cm_schemas::session::{GetSession, SessionSnapshot};
-use serde::Deserialize;
 
 use super::select::{Selection, check_id, parse_kinds};
 use super::{EventStream, Start, open, resume_point};
-use crate::error::{ApiResult, ErrorBody};
+use crate::error::ApiResult;
 use crate::state::AppState;
-use cm_schemas::StreamedEvent;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SessionEventsQuery {
-    /// Resume after this stream sequence (used when no `Last-Event-ID` header is sent).
-    pub after: Option<u64>,
-    /// Only these kinds (`item.delta`, `item.*`, comma-separated).
-    pub kind: Option<String>,
-}
 
 #[utoipa::path(get, path = "/api/sessions/{id}/events", operation_id = "streamSessionEvents", tag = "events",
     summary = "Follow one session's events (Server-Sent Events)",

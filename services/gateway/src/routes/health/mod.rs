@@ -5,10 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use cm_schemas::commands;
 use cm_schemas::health::GetConsumerStatus;
+use cm_schemas::http::{Health, Readiness};
 use cm_schemas::queue::Empty;
 use cm_schemas::session::ListSessions;
-use schemars::JsonSchema;
-use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::state::AppState;
@@ -16,27 +15,6 @@ use crate::state::AppState;
 mod endpoints;
 
 const READY_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// `GET /api/health`.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Health {
-    /// Always `ok`: an answer at all is the signal.
-    pub status: String,
-    pub service: String,
-    pub version: String,
-}
-
-/// `GET /api/ready`: the overall verdict and one check per dependency.
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Readiness {
-    pub ready: bool,
-    /// `nats`, `postgres`, `runtime` (with the bridge's status), `queue`, `events` (the session
-    /// service's event consumer), `endpoints` (every service's command endpoints) and `auth`,
-    /// each with `ready` and, when not, `error`.
-    pub checks: Value,
-}
-
-cm_schemas::openapi_schema!(Health, Readiness);
 
 /// Liveness of the gateway process
 ///

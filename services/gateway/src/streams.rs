@@ -6,6 +6,11 @@
 //! up on that client alone: the body ends with a last `event: dropped`
 //! `{"reason":"slow_consumer","lastSeq":N}` after what was already queued, and the client
 //! reconnects with `Last-Event-ID: N`. No other stream waits for it.
+//!
+//! It sits beside `state` rather than under `routes::events` because [`AppState`] owns the
+//! subscriber slots: keeping it here lets `state` depend on no route module.
+//!
+//! [`AppState`]: crate::state::AppState
 
 use std::sync::Arc;
 use std::time::Duration;
