@@ -155,6 +155,66 @@ commands! {
     }
 }
 
+/// Command verbs, relative to their service prefix: taken from the command table
+/// (this module), for code that spells a raw subject (permissions, tests). A new command
+/// needs no entry here; typed callers use `Command::VERB`/`Command::subject()`.
+pub mod verb {
+    use super::{Command, queue, runtime, session};
+
+    pub const STATUS: &str = <runtime::Status as Command>::VERB;
+    // session service
+    pub const SESSION_CREATE: &str = <session::Create as Command>::VERB;
+    pub const SESSION_LIST: &str = <session::List as Command>::VERB;
+    pub const SESSION_GET: &str = <session::Get as Command>::VERB;
+    pub const SESSION_TURN_START: &str = <session::TurnStart as Command>::VERB;
+    pub const SESSION_TURN_STEER: &str = <session::TurnSteer as Command>::VERB;
+    pub const SESSION_TURN_INTERRUPT: &str = <session::TurnInterrupt as Command>::VERB;
+    pub const REQUEST_LIST: &str = <session::RequestList as Command>::VERB;
+    pub const REQUEST_DECIDE: &str = <session::RequestDecide as Command>::VERB;
+    pub const SESSION_EVENTS_PAGE: &str = <session::EventsPage as Command>::VERB;
+    pub const CONSUMER_STATUS: &str = <session::ConsumerStatus as Command>::VERB;
+    pub const PROJECT_CREATE: &str = <session::ProjectCreate as Command>::VERB;
+    pub const PROJECT_LIST: &str = <session::ProjectList as Command>::VERB;
+    pub const PROJECT_GET: &str = <session::ProjectGet as Command>::VERB;
+    pub const PROJECT_UPDATE: &str = <session::ProjectUpdate as Command>::VERB;
+    pub const PROJECT_DELETE: &str = <session::ProjectDelete as Command>::VERB;
+    pub const PROJECT_MOVE_SESSIONS: &str = <session::ProjectMoveSessions as Command>::VERB;
+    pub const PROJECT_DELETE_SESSIONS: &str = <session::ProjectDeleteSessions as Command>::VERB;
+    pub const SESSION_UPDATE: &str = <session::Update as Command>::VERB;
+    pub const SESSION_ARCHIVE: &str = <session::Archive as Command>::VERB;
+    pub const SESSION_UNARCHIVE: &str = <session::Unarchive as Command>::VERB;
+    pub const SESSION_DELETE: &str = <session::Delete as Command>::VERB;
+    pub const SESSION_FORK: &str = <session::Fork as Command>::VERB;
+    pub const SESSION_COMPACT: &str = <session::Compact as Command>::VERB;
+    pub const SESSION_ROLLBACK: &str = <session::Rollback as Command>::VERB;
+    pub const SESSION_RESUME: &str = <session::Resume as Command>::VERB;
+    pub const SESSION_REVIEW: &str = <session::Review as Command>::VERB;
+    pub const SESSION_TERMINALS_CLEAN: &str = <session::TerminalsClean as Command>::VERB;
+    pub const IDEMPOTENCY_BEGIN: &str = <session::IdempotencyBegin as Command>::VERB;
+    pub const IDEMPOTENCY_COMPLETE: &str = <session::IdempotencyComplete as Command>::VERB;
+    pub const CONTROLS_DEFAULTS_GET: &str = <session::ControlsDefaultsGet as Command>::VERB;
+    pub const CONTROLS_DEFAULTS_SET: &str = <session::ControlsDefaultsSet as Command>::VERB;
+    pub const CONTROLS_GET: &str = <session::ControlsGet as Command>::VERB;
+    pub const CONTROLS_SET: &str = <session::ControlsSet as Command>::VERB;
+    pub const SETTINGS_LIST: &str = <session::SettingsList as Command>::VERB;
+    pub const SETTINGS_GET: &str = <session::SettingsGet as Command>::VERB;
+    pub const SETTINGS_SET: &str = <session::SettingsSet as Command>::VERB;
+    pub const SETTINGS_MERGE: &str = <session::SettingsMerge as Command>::VERB;
+    pub const SETTINGS_UNSET: &str = <session::SettingsUnset as Command>::VERB;
+    pub const TRANSCRIPT_UPSERT: &str = <session::TranscriptUpsert as Command>::VERB;
+    // runtime bridge
+    pub const THREAD_START: &str = <runtime::ThreadStart as Command>::VERB;
+    pub const TURN_START: &str = <runtime::TurnStart as Command>::VERB;
+    pub const RUNTIME_CALL: &str = <runtime::Call as Command>::VERB;
+    pub const TURN_STEER: &str = <runtime::TurnSteer as Command>::VERB;
+    pub const TURN_INTERRUPT: &str = <runtime::TurnInterrupt as Command>::VERB;
+    pub const THREAD_OP: &str = <runtime::ThreadOp as Command>::VERB;
+    pub const THREAD_LIST: &str = <runtime::ThreadList as Command>::VERB;
+    pub const REQUEST_RESPOND: &str = <runtime::RequestRespond as Command>::VERB;
+    // queue worker
+    pub const QUEUE_STATS: &str = <queue::Stats as Command>::VERB;
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use cm_bus::auth::Principal;
 use cm_bus::{Bus, Group, spawn_endpoint};
-use cm_schemas::{BusError, ErrorCode, Event, EventBody, Scope, subjects};
+use cm_schemas::{BusError, ErrorCode, Event, EventBody, Scope, commands, subjects};
 use cm_test_support::NatsServer;
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -26,7 +26,7 @@ async fn session_whoami(nats: &NatsServer) -> (Bus, tokio::task::JoinSet<()>) {
     let svc = bus.start_service("cm-session-test", "test").await.unwrap();
     let group = Group::new(&svc, subjects::prefix::SESSION, &bus);
     let mut tasks = tokio::task::JoinSet::new();
-    for verb in [subjects::verb::SESSION_GET, subjects::verb::SETTINGS_SET] {
+    for verb in [commands::verb::SESSION_GET, commands::verb::SETTINGS_SET] {
         spawn_endpoint(
             &group,
             &mut tasks,
@@ -44,7 +44,7 @@ async fn session_whoami(nats: &NatsServer) -> (Bus, tokio::task::JoinSet<()>) {
     // A round trip proves the subscriptions reached the server (a flush does not: it only
     // writes the socket), so other connections' requests find a responder.
     let admin = nats.bus_as(Principal::Admin).await.unwrap();
-    for verb in [subjects::verb::SESSION_GET, subjects::verb::SETTINGS_SET] {
+    for verb in [commands::verb::SESSION_GET, commands::verb::SETTINGS_SET] {
         let subject = subjects::command(subjects::prefix::SESSION, verb);
         cm_test_support::wait_for("the test endpoint", T, || {
             let (admin, subject) = (admin.clone(), subject.clone());
@@ -87,7 +87,7 @@ async fn anonymous_and_unknown_clients_are_refused() {
 async fn the_actor_comes_from_the_signature_not_the_header() {
     let nats = NatsServer::start().await.unwrap();
     let (_session, _tasks) = session_whoami(&nats).await;
-    let get = subjects::command(subjects::prefix::SESSION, subjects::verb::SESSION_GET);
+    let get = subjects::command(subjects::prefix::SESSION, commands::verb::SESSION_GET);
     let gateway = nats.bus_as(Principal::Gateway).await.unwrap();
     let worker = nats.bus_as(Principal::QueueWorker).await.unwrap();
     let automation = nats.bus_as(Principal::Automation).await.unwrap();
@@ -243,7 +243,7 @@ async fn automation_follows_events_and_calls_only_what_the_docs_say() {
     assert_eq!(seen.id, event.id);
 
     // Calls a documented session command...
-    let get = subjects::command(subjects::prefix::SESSION, subjects::verb::SESSION_GET);
+    let get = subjects::command(subjects::prefix::SESSION, commands::verb::SESSION_GET);
     assert_eq!(
         actor_seen(&automation, &get, None).await.unwrap(),
         "automation"
@@ -251,8 +251,8 @@ async fn automation_follows_events_and_calls_only_what_the_docs_say() {
     // ...and nothing else: settings, the runtime, events of its own. The server drops the
     // publish, so no responder sees it and the caller times out.
     for subject in [
-        subjects::command(subjects::prefix::SESSION, subjects::verb::SETTINGS_SET),
-        subjects::command(subjects::prefix::RUNTIME, subjects::verb::RUNTIME_CALL),
+        subjects::command(subjects::prefix::SESSION, commands::verb::SETTINGS_SET),
+        subjects::command(subjects::prefix::RUNTIME, commands::verb::RUNTIME_CALL),
     ] {
         let err = automation
             .request::<_, Value>(&subject, &json!({}), DROPPED)

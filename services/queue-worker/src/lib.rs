@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use cm_bus::{Bus, serve_endpoint};
+use cm_schemas::commands::verb;
 use cm_schemas::queue::{Empty, QueueStats};
-use cm_schemas::subjects::{prefix, service, verb};
+use cm_schemas::subjects::{prefix, service};
 use cm_schemas::{BusError, subjects};
 use deadpool_postgres::Pool;
 use tokio_util::sync::CancellationToken;

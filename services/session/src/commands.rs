@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use cm_bus::Bus;
 use cm_schemas::commands::runtime;
 use cm_schemas::runtime::{ThreadStart, ThreadStarted, TurnStart, TurnStarted};
 use cm_schemas::session::{
@@ -11,19 +10,10 @@ use cm_schemas::session::{
 };
 use cm_schemas::thread::{RuntimeResult, TurnInterrupt, TurnSteer};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
-use deadpool_postgres::Pool;
 
+use crate::ctx::Ctx;
 use crate::row::RowExt;
 use crate::{db, lifecycle, projects, queries};
-
-// Crate-wide fallible column reads (src/row.rs). Declared here rather than in lib.rs while
-// lib.rs is being changed elsewhere; `mod row;` in lib.rs can replace this later.
-
-pub struct Ctx {
-    pub bus: Bus,
-    pub pool: Pool,
-    pub runtime_timeout: std::time::Duration,
-}
 
 const MAX_TITLE: usize = 200;
 const MAX_MESSAGE: usize = 256 * 1024;

@@ -19,7 +19,7 @@ use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Map, Value, json};
 use tokio_postgres::GenericClient;
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::row::RowExt;
 use crate::{db, lifecycle};
 

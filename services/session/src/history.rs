@@ -15,7 +15,7 @@ use cm_schemas::{BusError, Event, StreamedEvent};
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::db;
 use crate::row::RowExt;
 

@@ -21,7 +21,7 @@ use deadpool_postgres::Pool;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::db;
 use crate::row::RowExt;
 

@@ -5,6 +5,7 @@ mod apply;
 mod commands;
 mod consumer;
 mod controls;
+mod ctx;
 mod db;
 mod history;
 mod idempotency;
@@ -58,7 +59,7 @@ pub async fn run(cfg: Config, bus: Bus, shutdown: CancellationToken) -> anyhow::
         .await
         .map_err(|e| anyhow::anyhow!("service start: {e}"))?;
     let group = cm_bus::Group::new(&svc, prefix::SESSION, &bus);
-    let ctx = Arc::new(commands::Ctx {
+    let ctx = Arc::new(ctx::Ctx {
         bus: bus.clone(),
         pool: pool.clone(),
         runtime_timeout: cfg.runtime_timeout,

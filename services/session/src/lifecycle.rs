@@ -28,9 +28,9 @@ pub use apply::{apply_deleted, apply_rolled_back, apply_updated, is_tombstoned};
 pub use delete::{delete, delete_session};
 pub use history::{fork, rollback};
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::row::RowExt;
-use crate::{db, projects, queries};
+use crate::{db, queries};
 
 const MAX_TITLE: usize = 200;
 
@@ -251,7 +251,7 @@ async fn record_update(
     let mut client = ctx.pool.get().await.map_err(db::error)?;
     let tx = client.transaction().await.map_err(db::error)?;
     if let Some(project) = project {
-        projects::hold(&*tx, project).await?;
+        queries::hold_project(&*tx, project).await?;
     }
     let row = tx
         .query_opt(

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{GenericClient, Row};
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::row::RowExt;
 use crate::{db, lifecycle, queries};
 
@@ -246,19 +246,6 @@ async fn lock(db: &impl GenericClient, id: &str) -> Result<(), BusError> {
     .ok_or_else(|| BusError::not_found("project", id))
 }
 
-/// Fails with `not_found` unless the project exists, and keeps it from being deleted until the
-/// transaction ends (sessions may be filed under it meanwhile).
-pub(crate) async fn hold(db: &impl GenericClient, id: &str) -> Result<(), BusError> {
-    db.query_opt(
-        "SELECT 1 FROM session.projects WHERE id = $1 FOR KEY SHARE",
-        &[&id],
-    )
-    .await
-    .map_err(db::error)?
-    .map(|_| ())
-    .ok_or_else(|| BusError::not_found("project", id))
-}
-
 /// The project's working directory, for a session created in it without its own.
 pub(crate) async fn cwd_of(db: &impl GenericClient, id: &str) -> Result<Option<String>, BusError> {
     db.query_opt("SELECT cwd FROM session.projects WHERE id = $1", &[&id])
@@ -274,9 +261,9 @@ pub async fn move_sessions(
 ) -> Result<BulkResult, BusError> {
     let mut client = ctx.pool.get().await.map_err(db::error)?;
     let tx = client.transaction().await.map_err(db::error)?;
-    hold(&*tx, &req.project_id).await?;
+    queries::hold_project(&*tx, &req.project_id).await?;
     if let Some(to) = &req.to_project_id {
-        hold(&*tx, to).await?;
+        queries::hold_project(&*tx, to).await?;
     }
     if req.to_project_id.as_deref() == Some(req.project_id.as_str()) {
         return Ok(BulkResult {
@@ -318,7 +305,7 @@ pub async fn delete_sessions(
     req: DeleteProjectSessions,
 ) -> Result<BulkResult, BusError> {
     let client = ctx.pool.get().await.map_err(db::error)?;
-    hold(&**client, &req.project_id).await?;
+    queries::hold_project(&**client, &req.project_id).await?;
     let system = lifecycle::system_actor();
     let ids: Vec<String> = client
         .query(

@@ -1,10 +1,11 @@
-//! Reads: session rows, pages of sessions, and transcript snapshots.
+//! Reads: session rows, pages of sessions, transcript snapshots and entries, and the project
+//! hold that session writes take.
 
 use chrono::{DateTime, Utc};
 use cm_schemas::BusError;
 use cm_schemas::session::{
     ArchivedFilter, ItemRecord, ListSessions, SessionInfo, SessionPage, SessionSnapshot,
-    SystemOwnedFilter, TurnRecord,
+    SystemOwnedFilter, TranscriptEntry, TurnRecord,
 };
 use tokio_postgres::{GenericClient, Row};
 
@@ -13,6 +14,23 @@ use crate::row::RowExt;
 
 pub const SESSION_COLUMNS: &str =
     "id, title, cwd, model, status, created_at, updated_at, last_seq, project_id, archived, owner";
+
+/// Fails with `not_found` unless the project exists, and keeps it from being deleted until the
+/// transaction ends (sessions may be filed under it meanwhile).
+pub(crate) async fn hold_project(db: &impl GenericClient, id: &str) -> Result<(), BusError> {
+    db.query_opt(
+        "SELECT 1 FROM session.projects WHERE id = $1 FOR KEY SHARE",
+        &[&id],
+    )
+    .await
+    .map_err(db::error)?
+    .map(|_| ())
+    .ok_or_else(|| BusError::not_found("project", id))
+}
+
+/// The columns [`entry_from`] reads, of `session.transcript_entries`.
+pub const ENTRY_COLUMNS: &str =
+    "message_id, role, text, turn_id, data, seq, last_seq, created_at, updated_at";
 
 pub fn session_from(row: &Row) -> Result<SessionInfo, BusError> {
     let owner: Option<String> = row.col("owner")?;
@@ -175,13 +193,42 @@ pub async fn snapshot(
     // Entries are written by their command before the consumer gets to their event, so one may
     // be newer than `seq`; its event then follows on the stream, and applying it again (an
     // upsert by message id that keeps the place) changes nothing.
-    let entries = crate::transcript::entries(db, id).await?;
+    let entries = entries(db, id).await?;
     Ok(Some(SessionSnapshot {
         session,
         turns,
         entries,
         seq,
     }))
+}
+
+/// The session's entries in transcript order.
+pub async fn entries(db: &impl GenericClient, sid: &str) -> Result<Vec<TranscriptEntry>, BusError> {
+    let rows = db
+        .query(
+            &format!(
+                "SELECT {ENTRY_COLUMNS} FROM session.transcript_entries WHERE session_id = $1
+                 ORDER BY seq"
+            ),
+            &[&sid],
+        )
+        .await
+        .map_err(db::error)?;
+    rows.iter().map(entry_from).collect()
+}
+
+pub fn entry_from(row: &Row) -> Result<TranscriptEntry, BusError> {
+    Ok(TranscriptEntry {
+        message_id: row.col("message_id")?,
+        role: row.col("role")?,
+        text: row.col("text")?,
+        turn_id: row.col("turn_id")?,
+        data: row.col("data")?,
+        seq: row.col::<i64>("seq")? as u64,
+        updated_seq: row.col::<i64>("last_seq")? as u64,
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
+    })
 }
 
 #[cfg(test)]

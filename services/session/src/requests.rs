@@ -21,7 +21,7 @@ use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 use tokio_postgres::Row;
 
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::db;
 use crate::row::RowExt;
 

@@ -8,23 +8,17 @@
 
 use std::sync::Arc;
 
-use cm_schemas::session::{
-    TRANSCRIPT_ROLES, TranscriptEntry, TranscriptUpserted, UpsertTranscriptEntry,
-};
+use cm_schemas::session::{TRANSCRIPT_ROLES, TranscriptUpserted, UpsertTranscriptEntry};
 use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use serde_json::{Value, json};
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::GenericClient;
 
-use crate::commands::Ctx;
-use crate::row::RowExt;
-use crate::{db, lifecycle};
+use crate::ctx::Ctx;
+use crate::{db, lifecycle, queries};
 
 pub const MAX_MESSAGE_ID: usize = 200;
 pub const MAX_TEXT: usize = 256 * 1024;
 pub const MAX_DATA: usize = 64 * 1024;
-
-const COLUMNS: &str =
-    "message_id, role, text, turn_id, data, seq, last_seq, created_at, updated_at";
 
 /// Creates or replaces an entry; the shared write of the command and the consumer.
 const UPSERT: &str = "INSERT INTO session.transcript_entries
@@ -144,8 +138,9 @@ pub async fn upsert(
     let row = tx
         .query_one(
             &format!(
-                "SELECT {COLUMNS} FROM session.transcript_entries
-                 WHERE session_id = $1 AND message_id = $2"
+                "SELECT {} FROM session.transcript_entries
+                 WHERE session_id = $1 AND message_id = $2",
+                queries::ENTRY_COLUMNS
             ),
             &[&sid, &req.message_id],
         )
@@ -153,7 +148,7 @@ pub async fn upsert(
         .map_err(db::error)?;
     tx.commit().await.map_err(db::error)?;
     Ok(TranscriptUpserted {
-        entry: entry_from(&row)?,
+        entry: queries::entry_from(&row)?,
         created: !existed,
     })
 }
@@ -176,35 +171,6 @@ pub async fn write(
     )
     .await?;
     Ok(())
-}
-
-/// The session's entries in transcript order.
-pub async fn entries(db: &impl GenericClient, sid: &str) -> Result<Vec<TranscriptEntry>, BusError> {
-    let rows = db
-        .query(
-            &format!(
-                "SELECT {COLUMNS} FROM session.transcript_entries WHERE session_id = $1
-                 ORDER BY seq"
-            ),
-            &[&sid],
-        )
-        .await
-        .map_err(db::error)?;
-    rows.iter().map(entry_from).collect()
-}
-
-fn entry_from(row: &Row) -> Result<TranscriptEntry, BusError> {
-    Ok(TranscriptEntry {
-        message_id: row.col("message_id")?,
-        role: row.col("role")?,
-        text: row.col("text")?,
-        turn_id: row.col("turn_id")?,
-        data: row.col("data")?,
-        seq: row.col::<i64>("seq")? as u64,
-        updated_seq: row.col::<i64>("last_seq")? as u64,
-        created_at: row.col("created_at")?,
-        updated_at: row.col("updated_at")?,
-    })
 }
 
 #[cfg(test)]

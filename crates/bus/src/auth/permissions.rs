@@ -5,7 +5,7 @@
 //! Services answer requests through `allow_responses`, never through a publish grant on
 //! `_INBOX.>`.
 
-use cm_schemas::subjects;
+use cm_schemas::{commands, subjects};
 
 use super::Principal;
 use crate::blobs::{EVENT_BLOBS, REPLY_BLOBS};
@@ -49,15 +49,15 @@ pub const SESSION_EVENT_KINDS: &[&str] = &[
 /// steer and interrupt turns, list and decide requests. Not settings, controls, deletes,
 /// idempotency records or transcript edits, and nothing of the runtime directly.
 pub const AUTOMATION_SESSION_VERBS: &[&str] = &[
-    subjects::verb::SESSION_CREATE,
-    subjects::verb::SESSION_LIST,
-    subjects::verb::SESSION_GET,
-    subjects::verb::SESSION_EVENTS_PAGE,
-    subjects::verb::SESSION_TURN_START,
-    subjects::verb::SESSION_TURN_STEER,
-    subjects::verb::SESSION_TURN_INTERRUPT,
-    subjects::verb::REQUEST_LIST,
-    subjects::verb::REQUEST_DECIDE,
+    commands::verb::SESSION_CREATE,
+    commands::verb::SESSION_LIST,
+    commands::verb::SESSION_GET,
+    commands::verb::SESSION_EVENTS_PAGE,
+    commands::verb::SESSION_TURN_START,
+    commands::verb::SESSION_TURN_STEER,
+    commands::verb::SESSION_TURN_INTERRUPT,
+    commands::verb::REQUEST_LIST,
+    commands::verb::REQUEST_DECIDE,
 ];
 
 pub fn permissions(principal: Principal) -> Permissions {
@@ -98,7 +98,7 @@ pub fn permissions(principal: Principal) -> Permissions {
             // Arbitrary runtime calls (command exec) are the operator's, through the gateway.
             p.publish_deny.push(subjects::command(
                 prefix::RUNTIME,
-                subjects::verb::RUNTIME_CALL,
+                commands::verb::RUNTIME_CALL,
             ));
             events(&mut p, SESSION_EVENT_KINDS);
             js_admin(&mut p, subjects::EVENTS_STREAM);

@@ -10,8 +10,9 @@ mod lines;
 mod process;
 mod reader;
 mod rpc;
+mod spawn;
+mod wire;
 
 pub use lines::DEFAULT_MAX_LINE_BYTES;
 pub use process::{AppServer, SpawnConfig};
-pub use reader::{Incoming, Stream};
-pub use rpc::RpcError;
+pub use wire::{Incoming, RpcError, Stream};

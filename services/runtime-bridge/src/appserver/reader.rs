@@ -1,7 +1,6 @@
 //! Reading the child's stdout (messages) and stderr (logs), line by bounded line, onto the
 //! [`Incoming`] channel; a line over the bound is skipped, and its other end answered.
 
-use std::process::ExitStatus;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -11,48 +10,7 @@ use tokio_util::codec::FramedRead;
 
 use super::lines::{self, BoundedLines, Line};
 use super::process::AppServer;
-use super::rpc::{Pending, RpcError, route};
-
-/// Which output of the child a line came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    Stdout,
-    Stderr,
-}
-
-impl Stream {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        }
-    }
-}
-
-/// Something the server sent on its own initiative.
-#[derive(Debug)]
-pub enum Incoming {
-    Notification {
-        method: String,
-        params: Value,
-    },
-    /// A server→client request: must be answered with [`AppServer::respond`].
-    Request {
-        id: Value,
-        method: String,
-        params: Value,
-    },
-    /// A line longer than the bound was skipped (the connection goes on with the next line).
-    /// `thread_id` and `method` are what its first bytes name, when they name one.
-    LineSkipped {
-        stream: Stream,
-        bytes: usize,
-        limit: usize,
-        thread_id: Option<String>,
-        method: Option<String>,
-    },
-    Exited(Option<ExitStatus>),
-}
+use super::wire::{Incoming, Pending, RpcError, Stream, route};
 
 pub(super) async fn read_loop(
     server: std::sync::Weak<AppServer>,

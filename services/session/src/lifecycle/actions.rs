@@ -11,7 +11,7 @@ use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 
 use super::{thread_op, usable};
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::db;
 
 /// Loads the thread into the runtime (`thread/resume`).

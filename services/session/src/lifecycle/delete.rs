@@ -11,7 +11,7 @@ use cm_schemas::thread::ThreadOp;
 use cm_schemas::{BusError, ErrorCode, Event, EventBody, Scope, subjects};
 
 use super::{ensure_idle, missing, publish, thread_op, writable};
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::db;
 
 pub async fn delete(ctx: Arc<Ctx>, req: SessionRef) -> Result<SessionDeleted, BusError> {

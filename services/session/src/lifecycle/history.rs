@@ -10,7 +10,7 @@ use cm_schemas::{BusError, ErrorCode, Event, EventBody};
 use serde_json::{Value, json};
 
 use super::{MAX_TITLE, ensure_idle, live, missing, not_archived, publish, thread_op, usable};
-use crate::commands::Ctx;
+use crate::ctx::Ctx;
 use crate::row::RowExt;
 use crate::{db, queries};
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use cm_e2e::{Service, TestStack};
 use cm_schemas::ErrorCode;
+use cm_schemas::commands::verb;
 use cm_schemas::queue::Empty;
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::subjects::{self, prefix};
 use serde_json::{Value, json};
 
 use crate::script;

@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use cm_e2e::{Service, TestStack, collect_until};
+use cm_schemas::commands::verb;
 use cm_schemas::idempotency::{
     BeginIdempotent, BeginOutcome, CompleteIdempotent, CompleteOutcome, StoredResponse,
 };
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::subjects::{self, prefix};
 use cm_schemas::{BusError, ErrorCode, EventBody};
 use reqwest::header::HeaderValue;
 use serde_json::{Value, json};

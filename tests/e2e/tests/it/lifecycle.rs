@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use cm_e2e::{Api, TestStack, collect_until};
 use cm_schemas::EventBody;
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::commands::verb;
+use cm_schemas::subjects::{self, prefix};
 use cm_schemas::thread::{RuntimeResult, ThreadCommand, ThreadOp};
 use cm_schemas::{BusError, ErrorCode};
 use reqwest::Method;

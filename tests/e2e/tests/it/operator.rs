@@ -4,10 +4,11 @@
 use std::time::Duration;
 
 use cm_e2e::TestStack;
+use cm_schemas::commands::verb;
 use cm_schemas::operator::{RuntimeCall, RuntimeCallResult};
 use cm_schemas::queue::Empty;
 use cm_schemas::runtime::RuntimeStatus;
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::subjects::{self, prefix};
 use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use cm_e2e::{Api, Service, TestStack};
-use cm_schemas::{Event, EventBody, Scope, StreamedEvent, subjects};
+use cm_schemas::{Event, EventBody, Scope, StreamedEvent, commands, subjects};
 use futures::{Stream, StreamExt};
 use serde_json::Value;
 
@@ -444,7 +444,7 @@ async fn a_gap_is_reported_when_neither_stream_nor_postgres_has_the_events() {
         bus.request(
             &subjects::command(
                 subjects::prefix::SESSION,
-                subjects::verb::SESSION_EVENTS_PAGE,
+                commands::verb::SESSION_EVENTS_PAGE,
             ),
             &serde_json::json!({ "scope": "runtime", "scopeId": "gap-probe", "afterSeq": 0,
                                  "beforeSeq": before }),

@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use cm_e2e::{Service, TestStack};
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::commands::verb;
+use cm_schemas::subjects::{self, prefix};
 use futures::StreamExt;
 use serde_json::{Value, json};
 

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use cm_bus::Bus;
 use cm_e2e::TestStack;
+use cm_schemas::commands::verb;
 use cm_schemas::session::{
     CreateSession, SessionInfo, StartTurn, TranscriptUpserted, TurnAccepted, UpsertTranscriptEntry,
 };
-use cm_schemas::subjects::{self, prefix, verb};
+use cm_schemas::subjects::{self, prefix};
 use cm_schemas::{BusError, ErrorCode};
 use reqwest::Method;
 use serde_json::{Value, json};
