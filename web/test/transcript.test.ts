@@ -1,7 +1,8 @@
 // The stream reducer: a transcript from a snapshot plus live events, deduplicated by stream
 // sequence, in order, with gap → refetch → merge.
 import { describe, expect, it } from 'vitest';
-import { chatPhase, chatReducer, initialChat, timeline, type ChatAction, type ChatState } from '../src/state/transcript';
+import { chatReducer, initialChat, type ChatAction, type ChatState } from '../src/state/transcript';
+import { chatPhase, timeline } from '../src/state/selectors';
 import {
   agentCompleted,
   agentStarted,

@@ -6,7 +6,7 @@ import type { RolledBack, SessionInfo, TurnAccepted } from '../api/types';
 import { useChat } from '../hooks/useChat';
 import { sessionTitle } from '../lib/format';
 import { askNotificationPermission } from '../lib/notify';
-import { chatPhase, runningTurn, type ChatPhase } from '../state/transcript';
+import { chatPhase, runningTurn, type ChatPhase } from '../state/selectors';
 import { Composer } from './Composer';
 import { ControlsPanel, ModelPicker, useControls } from './Controls';
 import { useDialog } from './Dialog';

@@ -2,7 +2,7 @@
 // tools it used (commands, edits, tool calls) — what happened, without reading the transcript.
 import { useState } from 'react';
 import type { ChatState } from '../state/transcript';
-import { latest } from '../state/transcript';
+import { latest } from '../state/selectors';
 import { asObj, commandLine, str } from '../state/items';
 import { compactNumber } from '../lib/format';
 import { DiffView } from './DiffView';

@@ -4,7 +4,7 @@
 // buttons go and the outcome shows.
 import { useState } from 'react';
 import type { RequestView } from '../state/transcript';
-import { APPROVAL_KINDS } from '../state/transcript';
+import { APPROVAL_KINDS } from '../state/selectors';
 import { asObj, commandLine, str } from '../state/items';
 
 type Decide = (requestId: string, body: unknown) => Promise<string | null>;

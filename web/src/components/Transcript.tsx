@@ -4,7 +4,7 @@
 // has scrolled up; then a "Jump to bottom" button appears.
 import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatState, EntryView, ItemView, PendingSend, RequestView, TurnView } from '../state/transcript';
-import { timeline } from '../state/transcript';
+import { timeline } from '../state/selectors';
 import { asObj, str } from '../state/items';
 import { duration, readable } from '../lib/format';
 import { useNow } from '../hooks/useNow';

@@ -1,5 +1,5 @@
 // What the session service computes for an item, mirrored so a live transcript equals the
-// snapshot `GET /api/sessions/{id}` returns for the same events (services/session/src/apply.rs).
+// snapshot `GET /api/sessions/{id}` returns for the same events (schemas/src/transcript.rs, tested against the same fixtures).
 
 export type Obj = Record<string, unknown>;
 
