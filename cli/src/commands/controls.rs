@@ -2,10 +2,13 @@
 //! the global defaults with their locks, and each session's own values.
 
 use clap::Subcommand;
-use serde_json::{Value, json};
+use cm_schemas::controls::{ControlDefaults, Controls, ControlsPatch};
+use serde::Serialize;
+use serde_json::Value;
 
-use super::{Ctx, merge};
+use super::{Ctx, body, data_as};
 use crate::client::Query;
+use crate::exit::CliError;
 use crate::ops::{self, Op};
 use crate::output::{self, cell};
 
@@ -68,17 +71,73 @@ struct Knobs {
     data: Option<String>,
 }
 
-impl Knobs {
-    fn body(&self) -> anyhow::Result<Value> {
-        let f = &self.flags;
-        merge(
-            self.data.as_deref(),
-            json!({
-                "model": f.model, "effort": f.effort, "approvalPolicy": f.approval_policy,
-                "sandbox": f.sandbox, "networkAccess": f.network_access,
-            }),
-        )
+impl ControlFlags {
+    /// `base` with the knobs these flags set replaced.
+    fn over(self, base: Controls) -> Controls {
+        Controls {
+            model: self.model.or(base.model),
+            effort: self.effort.or(base.effort),
+            approval_policy: self.approval_policy.or(base.approval_policy),
+            sandbox: self.sandbox.or(base.sandbox),
+            network_access: self.network_access.or(base.network_access),
+        }
     }
+
+    /// `base` with the knobs these flags set replaced: set, whatever `base` says of them.
+    fn over_patch(self, base: ControlsPatch) -> ControlsPatch {
+        ControlsPatch {
+            model: self.model.map(Some).or(base.model),
+            effort: self.effort.map(Some).or(base.effort),
+            approval_policy: self.approval_policy.map(Some).or(base.approval_policy),
+            sandbox: self.sandbox.map(Some).or(base.sandbox),
+            network_access: self.network_access.map(Some).or(base.network_access),
+        }
+    }
+}
+
+impl Knobs {
+    /// The session controls `--data` and the flags set.
+    fn controls(self) -> anyhow::Result<Controls> {
+        Ok(self.flags.over(data_as(self.data.as_deref())?))
+    }
+
+    /// The defaults `--data` and the flags set; `lock`, when given, replaces its `locked`.
+    fn defaults(self, lock: Vec<String>) -> anyhow::Result<ControlDefaults> {
+        let data: ControlDefaults = data_as(self.data.as_deref())?;
+        let controls = self.flags.over(data.controls());
+        let locked = if lock.is_empty() { data.locked } else { lock };
+        Ok(ControlDefaults::from_parts(controls, locked))
+    }
+
+    /// The changes `--data` and the flags make, and `unset` keys unset.
+    fn patch(self, unset: &[String]) -> anyhow::Result<ControlsPatch> {
+        let mut patch = self.flags.over_patch(data_as(self.data.as_deref())?);
+        for key in unset {
+            match key.as_str() {
+                "model" => patch.model = Some(None),
+                "effort" => patch.effort = Some(None),
+                "approvalPolicy" => patch.approval_policy = Some(None),
+                "sandbox" => patch.sandbox = Some(None),
+                "networkAccess" => patch.network_access = Some(None),
+                _ => {
+                    let keys = KEYS.join(", ");
+                    let why = format!("--unset {key}: not a control (one of {keys})");
+                    return Err(CliError::usage(why).into());
+                }
+            }
+        }
+        Ok(patch)
+    }
+}
+
+/// A replacement body with only the keys it sets: on a `PUT` a left-out knob and a `null` one
+/// both mean unset, and the CLI has always left them out.
+fn set_only(replacement: &impl Serialize) -> anyhow::Result<Value> {
+    let mut v = body(replacement)?;
+    if let Some(members) = v.as_object_mut() {
+        members.retain(|_, m| !m.is_null());
+    }
+    Ok(v)
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,10 +179,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 .await?
         }
         Cmd::SetDefaults { knobs, lock } => {
-            let mut body = knobs.body()?;
-            if !lock.is_empty() {
-                body["locked"] = json!(lock);
-            }
+            let body = set_only(&knobs.defaults(lock)?)?;
             c.call(&ops::PUT_CONTROL_DEFAULTS, &[], Query::new(), Some(body))
                 .await?
         }
@@ -132,7 +188,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
                 .await?
         }
         Cmd::Set { session, knobs } => {
-            let body = knobs.body()?;
+            let body = set_only(&knobs.controls()?)?;
             c.call(
                 &ops::PUT_SESSION_CONTROLS,
                 &[&session],
@@ -146,10 +202,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             knobs,
             unset,
         } => {
-            let mut body = knobs.body()?;
-            for key in unset {
-                body[key] = Value::Null;
-            }
+            let body = body(&knobs.patch(&unset)?)?;
             c.call(
                 &ops::PATCH_SESSION_CONTROLS,
                 &[&session],
@@ -197,5 +250,52 @@ fn show(v: &Value) {
     if !locked.is_empty() {
         let locked: Vec<String> = locked.iter().map(cell).collect();
         println!("\nlocked by the defaults: {}", locked.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn knobs(model: Option<&str>, effort: Option<&str>, data: Option<&str>) -> Knobs {
+        Knobs {
+            flags: ControlFlags {
+                model: model.map(str::to_owned),
+                effort: effort.map(str::to_owned),
+                approval_policy: None,
+                sandbox: None,
+                network_access: None,
+            },
+            data: data.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn bodies_carry_only_what_the_flags_and_data_say() {
+        let set = knobs(
+            Some("m"),
+            None,
+            Some(r#"{"effort": "low", "model": "old"}"#),
+        );
+        let set = set_only(&set.controls().unwrap()).unwrap();
+        assert_eq!(set, json!({"model": "m", "effort": "low"}));
+
+        let defaults = knobs(None, Some("high"), None).defaults(vec!["sandbox".into()]);
+        let defaults = set_only(&defaults.unwrap()).unwrap();
+        assert_eq!(defaults, json!({"effort": "high", "locked": ["sandbox"]}));
+
+        let patch = knobs(None, Some("high"), Some(r#"{"sandbox": null}"#));
+        let patch = body(&patch.patch(&["model".into()]).unwrap()).unwrap();
+        assert_eq!(
+            patch,
+            json!({"model": null, "effort": "high", "sandbox": null})
+        );
+        assert!(knobs(None, None, None).patch(&["bogus".into()]).is_err());
+        assert!(
+            knobs(None, None, Some(r#"{"bogus": 1}"#))
+                .controls()
+                .is_err()
+        );
     }
 }

@@ -26,6 +26,8 @@ pub mod system;
 use std::io::Read;
 
 use anyhow::Context;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::client::Client;
@@ -88,6 +90,34 @@ pub fn json_arg(raw: &str) -> anyhow::Result<Value> {
     };
     serde_json::from_str(&text)
         .map_err(|e| CliError::usage(format!("invalid JSON ({e}): {}", text.trim())).into())
+}
+
+/// A request body declared in `cm_schemas`, as the JSON the client sends.
+pub fn body(typed: &impl Serialize) -> anyhow::Result<Value> {
+    Ok(serde_json::to_value(typed)?)
+}
+
+/// A patch body (its absent fields left out), refused when it changes nothing.
+pub fn change(patch: &impl Serialize, flags: &str) -> anyhow::Result<Value> {
+    let v = body(patch)?;
+    if v.as_object().is_some_and(|o| o.is_empty()) {
+        return Err(CliError::usage(format!("nothing to change: give {flags}")).into());
+    }
+    Ok(v)
+}
+
+/// `--data` (a JSON argument) read as the typed body it starts; the empty one without it.
+pub fn data_as<T: DeserializeOwned + Default>(data: Option<&str>) -> anyhow::Result<T> {
+    let Some(raw) = data else {
+        return Ok(T::default());
+    };
+    serde_json::from_value(json_arg(raw)?)
+        .map_err(|e| CliError::usage(format!("--data: {e}")).into())
+}
+
+/// A nullable field of a patch body: absent, `null` (`clear`) or a value.
+pub fn nullable<T>(clear: bool, value: Option<T>) -> Option<Option<T>> {
+    if clear { Some(None) } else { value.map(Some) }
 }
 
 /// `--data` merged under the fields the flags set (flags win).

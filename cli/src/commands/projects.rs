@@ -1,12 +1,12 @@
 //! `projects`: named groups of sessions with a default working directory.
 
 use clap::Subcommand;
+use cm_schemas::http::{MoveBody, ProjectPatch};
 use cm_schemas::project::CreateProject;
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::{Ctx, body, change, nullable};
 use crate::client::Query;
-use crate::exit::CliError;
 use crate::ops::{self, Op};
 use crate::output;
 
@@ -90,7 +90,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
     let c = &ctx.client;
     match args.cmd {
         Cmd::Create { name, cwd } => {
-            let body = serde_json::to_value(CreateProject { name, cwd })?;
+            let body = body(&CreateProject { name, cwd })?;
             let v = c
                 .call(&ops::CREATE_PROJECT, &[], Query::new(), Some(body))
                 .await?;
@@ -114,21 +114,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             cwd,
             clear_cwd,
         } => {
-            let mut body = json!({});
-            if let Some(name) = name {
-                body["name"] = json!(name);
-            }
-            if clear_cwd {
-                body["cwd"] = Value::Null;
-            } else if let Some(cwd) = cwd {
-                body["cwd"] = json!(cwd);
-            }
-            if body.as_object().is_some_and(|o| o.is_empty()) {
-                return Err(CliError::usage(
-                    "nothing to change: give --name, --cwd or --clear-cwd",
-                )
-                .into());
-            }
+            let patch = ProjectPatch {
+                name,
+                cwd: nullable(clear_cwd, cwd),
+            };
+            let body = change(&patch, "--name, --cwd or --clear-cwd")?;
             let v = c
                 .call(&ops::UPDATE_PROJECT, &[&id], Query::new(), Some(body))
                 .await?;
@@ -145,7 +135,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             to,
             unassign: _,
         } => {
-            let body = json!({ "toProjectId": to });
+            // Always present: `null` (`--unassign`) moves them out of any project.
+            let body = body(&MoveBody {
+                to_project_id: Some(to),
+            })?;
             let v = c
                 .call(
                     &ops::MOVE_PROJECT_SESSIONS,

@@ -4,10 +4,11 @@
 //! is a conflict (`already_resolved`), and so is a different one.
 
 use clap::Subcommand;
+use cm_schemas::http::Decision;
 use cm_schemas::request::{RequestClass, RequestKind};
 use serde_json::{Map, Value, json};
 
-use super::{Ctx, json_arg};
+use super::{Ctx, body, json_arg};
 use crate::client::Query;
 use crate::exit::CliError;
 use crate::ops::{self, Op};
@@ -142,12 +143,15 @@ pub async fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
             for_session,
             response,
         } => {
-            let body = match response {
-                Some(raw) => json!({ "response": json_arg(&raw)? }),
-                None if for_session => json!({ "decision": decision, "scope": "session" }),
-                None => json!({ "decision": decision }),
+            let decision = match response {
+                Some(raw) => respond(json_arg(&raw)?),
+                None => Decision {
+                    decision,
+                    scope: for_session.then(|| "session".to_owned()),
+                    response: None,
+                },
             };
-            decide(ctx, &session, &request, body).await
+            decide(ctx, &session, &request, &decision).await
         }
     }
 }
@@ -165,7 +169,7 @@ pub async fn tool_input(ctx: &Ctx, args: ToolInputArgs) -> anyhow::Result<()> {
                 Some(raw) => json_arg(&raw)?,
                 None => answers(&answer)?,
             };
-            decide(ctx, &session, &request, json!({ "response": response })).await
+            decide(ctx, &session, &request, &respond(response)).await
         }
     }
 }
@@ -184,8 +188,17 @@ pub async fn tool_calls(ctx: &Ctx, args: ToolCallsArgs) -> anyhow::Result<()> {
                 Some(raw) => json_arg(&raw)?,
                 None => tool_result(&text, failed),
             };
-            decide(ctx, &session, &request, json!({ "response": response })).await
+            decide(ctx, &session, &request, &respond(response)).await
         }
+    }
+}
+
+/// The answer to a question or a tool call: the runtime's result object.
+fn respond(response: Value) -> Decision {
+    Decision {
+        decision: None,
+        scope: None,
+        response: Some(response),
     }
 }
 
@@ -282,14 +295,19 @@ fn summary(r: &Value) -> String {
     output::cell(&p["reason"])
 }
 
-async fn decide(ctx: &Ctx, session: &str, request: &str, body: Value) -> anyhow::Result<()> {
+async fn decide(
+    ctx: &Ctx,
+    session: &str,
+    request: &str,
+    decision: &Decision,
+) -> anyhow::Result<()> {
     let v = ctx
         .client
         .call(
             &ops::DECIDE_REQUEST,
             &[session, request],
             Query::new(),
-            Some(body),
+            Some(body(decision)?),
         )
         .await?;
     let line = format!(

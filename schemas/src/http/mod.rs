@@ -7,6 +7,11 @@
 //! document (`schemas/openapi.json`), which takes their schemas from schemars like every other
 //! body. Doc comments on types and fields are that document's descriptions, so editing one is a
 //! change of the contract.
+//!
+//! The request bodies also serialize, for clients (the CLI) to build them: an absent optional
+//! field is left out (`skip_serializing_if`), so that a nullable field's `None` (absent) stays
+//! apart from `Some(None)` (`null`). schemars drops the `"default": null` it documents for such
+//! a field, so `#[schemars(extend("default" = null))]` keeps the document as it was.
 
 mod events;
 mod projects;

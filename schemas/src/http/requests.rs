@@ -2,7 +2,7 @@
 //! `/api/sessions/{id}/requests/...`).
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 #[derive(Debug, Deserialize)]
@@ -18,16 +18,19 @@ pub struct ListQuery {
     pub kind: Option<String>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decision {
     /// For approvals: `accept`, `acceptForSession`, `decline` or `cancel`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub decision: Option<String>,
     /// For approvals: `turn` (default) or `session`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub scope: Option<String>,
     /// For questions and tool calls: the result object the runtime expects.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub response: Option<Value>,
 }

@@ -2,13 +2,13 @@
 //! transcript entries.
 
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::lifecycle::nullable;
 use crate::thread::TurnOverrides;
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     /// The user's message.
@@ -18,7 +18,7 @@ pub struct SendMessage {
     pub overrides: TurnOverrides,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Steer {
     /// Input added to the running turn.
@@ -26,18 +26,24 @@ pub struct Steer {
 }
 
 /// `PATCH /api/sessions/{id}`: `{title?, projectId?}`; `projectId: null` unassigns.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionPatch {
     /// 1 to 200 characters.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub title: Option<String>,
     /// The project to file the session under; `null` unassigns.
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(extend("default" = null))]
     pub project_id: Option<Option<String>>,
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
     /// How many of the last turns to drop; at least 1.
@@ -61,17 +67,18 @@ fn integral<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
 }
 
 // `Default` is the empty body: the route accepts none at all.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `{"type": "uncommittedChanges"}` (the default), `{"type": "baseBranch", "branch"}`,
     /// `{"type": "commit", "sha"}` or `{"type": "custom", "instructions"}`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub target: Option<Value>,
 }
 
 /// `{role, text, turnId?, data?}`.
-#[derive(Debug, Deserialize, JsonSchema)]
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EntryBody {
     /// `user`, `assistant`, `system` or `note`.
@@ -79,10 +86,12 @@ pub struct EntryBody {
     /// At most 256 KiB.
     pub text: String,
     /// A turn of the session: rolling it back removes the entry.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub turn_id: Option<String>,
     /// Any JSON kept with the entry, at most 64 KiB.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("default" = null))]
     pub data: Option<Value>,
 }
 
@@ -107,5 +116,19 @@ mod tests {
         };
         assert_eq!(patch(r#"{"projectId": null}"#), Some(None));
         assert_eq!(patch("{}"), None);
+    }
+
+    #[test]
+    fn a_patch_serializes_as_it_deserializes() {
+        let json = |project_id| {
+            let p = SessionPatch {
+                title: None,
+                project_id,
+            };
+            serde_json::to_string(&p).unwrap_or_default()
+        };
+        assert_eq!(json(None), "{}");
+        assert_eq!(json(Some(None)), r#"{"projectId":null}"#);
+        assert_eq!(json(Some(Some("p".into()))), r#"{"projectId":"p"}"#);
     }
 }

@@ -2,12 +2,12 @@
 //! compact, rollback, resume, review, clean-terminals, and transcript entries.
 
 use clap::Subcommand;
-use serde_json::{Value, json};
+use cm_schemas::http::{EntryBody, ReviewBody, RollbackBody, SessionPatch};
+use serde_json::json;
 
 use super::show;
 use crate::client::Query;
-use crate::commands::{Ctx, json_arg};
-use crate::exit::CliError;
+use crate::commands::{Ctx, body, change, json_arg, nullable};
 use crate::ops::{self, Op};
 use crate::output;
 
@@ -103,21 +103,11 @@ pub async fn run(ctx: &Ctx, cmd: Lifecycle) -> anyhow::Result<()> {
             project,
             unassign,
         } => {
-            let mut body = json!({});
-            if let Some(title) = title {
-                body["title"] = json!(title);
-            }
-            if unassign {
-                body["projectId"] = Value::Null;
-            } else if let Some(project) = project {
-                body["projectId"] = json!(project);
-            }
-            if body.as_object().is_some_and(|o| o.is_empty()) {
-                return Err(CliError::usage(
-                    "nothing to change: give --title, --project or --unassign",
-                )
-                .into());
-            }
+            let patch = SessionPatch {
+                title,
+                project_id: nullable(unassign, project),
+            };
+            let body = change(&patch, "--title, --project or --unassign")?;
             let v = c
                 .call(&ops::UPDATE_SESSION, &[&id], Query::new(), Some(body))
                 .await?;
@@ -130,7 +120,7 @@ pub async fn run(ctx: &Ctx, cmd: Lifecycle) -> anyhow::Result<()> {
                 .done(&json!({ "deleted": id }), &format!("session {id} deleted"));
         }
         Lifecycle::Rollback { id, turns } => {
-            let body = json!({ "turns": turns });
+            let body = body(&RollbackBody { turns })?;
             let v = c
                 .call(&ops::ROLLBACK_SESSION, &[&id], Query::new(), Some(body))
                 .await?;
@@ -155,7 +145,10 @@ pub async fn run(ctx: &Ctx, cmd: Lifecycle) -> anyhow::Result<()> {
                 (_, _, _, Some(raw)) => Some(json_arg(&raw)?),
                 _ => None,
             };
-            let body = target.map(|t| json!({ "target": t }));
+            // No target, no body: the route's default.
+            let body = target
+                .map(|t| body(&ReviewBody { target: Some(t) }))
+                .transpose()?;
             let v = c
                 .call(&ops::REVIEW_SESSION, &[&id], Query::new(), body)
                 .await?;
@@ -179,13 +172,13 @@ pub async fn run(ctx: &Ctx, cmd: Lifecycle) -> anyhow::Result<()> {
             turn,
             data,
         } => {
-            let mut body = json!({ "role": role, "text": text });
-            if let Some(turn) = turn {
-                body["turnId"] = json!(turn);
-            }
-            if let Some(raw) = data {
-                body["data"] = json_arg(&raw)?;
-            }
+            let entry = EntryBody {
+                role,
+                text,
+                turn_id: turn,
+                data: data.as_deref().map(json_arg).transpose()?,
+            };
+            let body = body(&entry)?;
             let params = [id.as_str(), message_id.as_str()];
             let v = c
                 .call(

@@ -6,10 +6,10 @@ mod send;
 mod show;
 
 use clap::Subcommand;
+use cm_schemas::http::Steer;
 use cm_schemas::session::CreateSession;
-use serde_json::json;
 
-use super::Ctx;
+use super::{Ctx, body};
 use crate::client::Query;
 use crate::ops::{self, Op};
 use crate::output;
@@ -115,7 +115,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
             model,
             project,
         } => {
-            let body = serde_json::to_value(CreateSession {
+            let body = body(&CreateSession {
                 title,
                 cwd,
                 model,
@@ -156,13 +156,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> anyhow::Result<()> {
         }
         Cmd::Send(args) => send::run(ctx, args).await?,
         Cmd::Steer { id, text } => {
+            let body = body(&Steer { text })?;
             let v = c
-                .call(
-                    &ops::STEER_TURN,
-                    &[&id],
-                    Query::new(),
-                    Some(json!({ "text": text })),
-                )
+                .call(&ops::STEER_TURN, &[&id], Query::new(), Some(body))
                 .await?;
             ctx.out
                 .done(&v, &format!("steered turn {}", output::cell(&v["turnId"])));

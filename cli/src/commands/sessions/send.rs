@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use cm_schemas::StreamedEvent;
 use cm_schemas::event::{DeltaStream, Event, EventBody, TurnStatus};
+use cm_schemas::http::SendMessage;
 use cm_schemas::request::RequestClass;
 use cm_schemas::thread::TurnOverrides;
 use cm_schemas::transcript::{Transcript, Turn};
@@ -19,8 +20,8 @@ use serde_json::{Value, json};
 
 use crate::client::Query;
 use crate::client::sse::{Follow, Frame};
-use crate::commands::Ctx;
 use crate::commands::controls::ControlFlags;
+use crate::commands::{Ctx, body};
 use crate::exit::{Class, CliError};
 use crate::ops;
 use crate::output::{self, cell};
@@ -73,7 +74,7 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
         network_access,
         cwd: args.cwd,
     };
-    let body = json!({ "text": text, "overrides": overrides });
+    let body = body(&SendMessage { text, overrides })?;
     let id = args.id.as_str();
     if !args.wait {
         let v = c
