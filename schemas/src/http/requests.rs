@@ -21,9 +21,9 @@ pub struct ListQuery {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decision {
-    /// For approvals: `accept`, `acceptForSession`, `decline` or `cancel`.
+    /// For approvals.
     #[serde(default)]
-    pub decision: Option<String>,
+    pub decision: Option<crate::request::ApprovalDecision>,
     /// For approvals: `turn` (default) or `session`.
     #[serde(default)]
     pub scope: Option<String>,
