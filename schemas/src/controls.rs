@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::lifecycle::nullable;
+use crate::wire_enum::wire_enum;
 
 /// The control keys, as spelled on the wire (and in `details.field`, `locked`).
 pub const CONTROL_KEYS: &[&str] = &[
@@ -25,12 +26,37 @@ pub const CONTROL_KEYS: &[&str] = &[
     "sandbox",
     "networkAccess",
 ];
-/// Accepted `effort` values.
-pub const EFFORTS: &[&str] = &["minimal", "low", "medium", "high", "xhigh"];
-/// Accepted `approvalPolicy` values.
-pub const APPROVAL_POLICIES: &[&str] = &["untrusted", "on-request", "on-failure", "never"];
-/// Accepted `sandbox` values.
-pub const SANDBOX_MODES: &[&str] = &["read-only", "workspace-write", "danger-full-access"];
+
+wire_enum! {
+    /// How hard the model reasons.
+    pub enum Effort(closed) {
+        Minimal = "minimal",
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+        Xhigh = "xhigh",
+    }
+}
+
+wire_enum! {
+    /// When the runtime asks before it runs a command.
+    pub enum ApprovalPolicy(closed) {
+        Untrusted = "untrusted",
+        OnRequest = "on-request",
+        OnFailure = "on-failure",
+        Never = "never",
+    }
+}
+
+wire_enum! {
+    /// What commands may touch.
+    pub enum SandboxMode(closed) {
+        ReadOnly = "read-only",
+        WorkspaceWrite = "workspace-write",
+        DangerFullAccess = "danger-full-access",
+    }
+}
+
 /// Longest accepted `model`.
 pub const MAX_MODEL_LEN: usize = 200;
 
@@ -53,15 +79,16 @@ pub fn valid_setting_key(key: &str) -> bool {
 pub struct Controls {
     #[serde(default)]
     pub model: Option<String>,
-    /// `minimal`, `low`, `medium`, `high` or `xhigh`.
+    /// Reasoning effort.
     #[serde(default)]
-    pub effort: Option<String>,
-    /// `untrusted`, `on-request`, `on-failure` or `never`.
+    pub effort: Option<Effort>,
+    /// When the runtime asks before it acts.
     #[serde(default)]
-    pub approval_policy: Option<String>,
-    /// `read-only`, `workspace-write` or `danger-full-access`.
+    pub approval_policy: Option<ApprovalPolicy>,
+    /// What commands may touch.
     #[serde(default)]
-    pub sandbox: Option<String>,
+    pub sandbox: Option<SandboxMode>,
+    /// Network access inside the sandbox (`read-only` and `workspace-write`).
     #[serde(default)]
     pub network_access: Option<bool>,
 }
@@ -74,11 +101,11 @@ pub struct ControlDefaults {
     #[serde(default)]
     pub model: Option<String>,
     #[serde(default)]
-    pub effort: Option<String>,
+    pub effort: Option<Effort>,
     #[serde(default)]
-    pub approval_policy: Option<String>,
+    pub approval_policy: Option<ApprovalPolicy>,
     #[serde(default)]
-    pub sandbox: Option<String>,
+    pub sandbox: Option<SandboxMode>,
     #[serde(default)]
     pub network_access: Option<bool>,
     /// Keys (of [`CONTROL_KEYS`]) that sessions and messages may not change.
@@ -129,19 +156,19 @@ pub struct ControlsPatch {
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    pub effort: Option<Option<String>>,
+    pub effort: Option<Option<Effort>>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    pub approval_policy: Option<Option<String>>,
+    pub approval_policy: Option<Option<ApprovalPolicy>>,
     #[serde(
         default,
         deserialize_with = "nullable",
         skip_serializing_if = "Option::is_none"
     )]
-    pub sandbox: Option<Option<String>>,
+    pub sandbox: Option<Option<SandboxMode>>,
     #[serde(
         default,
         deserialize_with = "nullable",
@@ -268,7 +295,7 @@ mod tests {
             serde_json::from_value(serde_json::json!({ "model": null, "effort": "low" }))
                 .unwrap_or_default();
         assert_eq!(p.model, Some(None));
-        assert_eq!(p.effort, Some(Some("low".to_owned())));
+        assert_eq!(p.effort, Some(Some(Effort::Low)));
         assert_eq!(p.sandbox, None);
         let wire = serde_json::to_value(&p).unwrap_or_default();
         assert_eq!(wire, serde_json::json!({ "model": null, "effort": "low" }));

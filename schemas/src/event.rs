@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::project::ProjectInfo;
 use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
+use crate::wire_enum::wire_enum;
 
 pub use crate::scope::Scope;
 
@@ -104,6 +105,32 @@ impl TurnStatus {
     }
 }
 
+wire_enum! {
+    /// The runtime's item type (`ThreadItem.type` of app-server). A type a newer runtime adds
+    /// is stored and passed on as it came.
+    pub enum ItemType(open) {
+        UserMessage = "userMessage",
+        HookPrompt = "hookPrompt",
+        AgentMessage = "agentMessage",
+        FunctionCallOutput = "functionCallOutput",
+        Plan = "plan",
+        Reasoning = "reasoning",
+        CommandExecution = "commandExecution",
+        FileChange = "fileChange",
+        McpToolCall = "mcpToolCall",
+        DynamicToolCall = "dynamicToolCall",
+        CollabAgentToolCall = "collabAgentToolCall",
+        SubAgentActivity = "subAgentActivity",
+        WebSearch = "webSearch",
+        ImageView = "imageView",
+        Sleep = "sleep",
+        ImageGeneration = "imageGeneration",
+        EnteredReviewMode = "enteredReviewMode",
+        ExitedReviewMode = "exitedReviewMode",
+        ContextCompaction = "contextCompaction",
+    }
+}
+
 /// Event kinds and their data. The `kind` strings are part of the public contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", content = "data")]
@@ -116,7 +143,7 @@ pub enum EventBody {
     ItemStarted {
         turn_id: String,
         item_id: String,
-        item_type: String,
+        item_type: ItemType,
         item: Value,
     },
     #[serde(rename = "item.delta", rename_all = "camelCase")]
@@ -130,7 +157,7 @@ pub enum EventBody {
     ItemCompleted {
         turn_id: String,
         item_id: String,
-        item_type: String,
+        item_type: ItemType,
         item: Value,
     },
     #[serde(rename = "turn.completed", rename_all = "camelCase")]
@@ -285,6 +312,24 @@ impl EventBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_item_type_of_a_newer_runtime_round_trips() {
+        let body: EventBody = serde_json::from_value(serde_json::json!({
+            "kind": "item.started",
+            "data": { "turnId": "t", "itemId": "i", "itemType": "holoDeck", "item": {} }
+        }))
+        .unwrap();
+        let EventBody::ItemStarted { item_type, .. } = &body else {
+            panic!("{body:?}");
+        };
+        assert_eq!(*item_type, ItemType::Unknown("holoDeck".into()));
+        assert_eq!(
+            serde_json::to_value(&body).unwrap()["data"]["itemType"],
+            "holoDeck"
+        );
+        assert_eq!(ItemType::from("agentMessage"), ItemType::AgentMessage);
+    }
 
     #[test]
     fn envelope_is_flat_with_kind_and_data() {

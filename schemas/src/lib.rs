@@ -29,6 +29,7 @@ pub mod subjects;
 pub mod text;
 pub mod thread;
 pub mod transcript;
+mod wire_enum;
 
 mod registry;
 

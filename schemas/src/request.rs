@@ -6,6 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::wire_enum::wire_enum;
+
 /// What kind of answer a request needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -167,6 +169,16 @@ pub struct ListRequests {
     pub kind: Option<RequestClass>,
 }
 
+wire_enum! {
+    /// A plain answer to an approval, as app-server takes it.
+    pub enum ApprovalDecision(closed) {
+        Accept = "accept",
+        AcceptForSession = "acceptForSession",
+        Decline = "decline",
+        Cancel = "cancel",
+    }
+}
+
 /// `cm.v1.session.request.decide`: the first decision wins; the same one again answers
 /// `already_resolved`, a different one `conflict`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -176,9 +188,9 @@ pub struct DecideRequest {
     pub session_id: String,
     #[serde(default)]
     pub request_id: String,
-    /// For approvals: `accept`, `acceptForSession`, `decline` or `cancel`.
+    /// For approvals.
     #[serde(default)]
-    pub decision: Option<String>,
+    pub decision: Option<ApprovalDecision>,
     /// `turn` (default) or `session`: `accept` with scope `session` becomes `acceptForSession`.
     #[serde(default)]
     pub scope: Option<String>,
@@ -202,6 +214,22 @@ pub struct RespondRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decision_is_typed_and_an_unknown_one_kept_verbatim() {
+        let d: DecideRequest = serde_json::from_value(serde_json::json!({
+            "decision": "acceptForSession"
+        }))
+        .unwrap();
+        assert_eq!(d.decision, Some(ApprovalDecision::AcceptForSession));
+        let d: DecideRequest =
+            serde_json::from_value(serde_json::json!({ "decision": "maybeLater" })).unwrap();
+        assert_eq!(
+            serde_json::to_value(&d).unwrap()["decision"],
+            serde_json::json!("maybeLater")
+        );
+        assert_eq!(d.decision.map(|d| d.is_known()), Some(false));
+    }
 
     #[test]
     fn every_kind_has_one_class_and_classes_parse_their_names() {

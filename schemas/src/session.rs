@@ -156,8 +156,8 @@ pub struct TurnRecord {
 #[serde(rename_all = "camelCase")]
 pub struct ItemRecord {
     pub id: String,
-    /// The runtime's item type (`userMessage`, `agentMessage`, `reasoning`, `commandExecution`...).
-    pub item_type: String,
+    /// The runtime's item type.
+    pub item_type: crate::event::ItemType,
     /// `streaming`, `completed` or `canceled`.
     pub status: String,
     /// Text accumulated from deltas; replaced by the authoritative text on completion.

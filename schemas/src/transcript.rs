@@ -182,7 +182,8 @@ impl Transcript {
                 item_type,
                 ..
             } => {
-                self.turn_mut(turn_id).item(item_id, Some(item_type));
+                self.turn_mut(turn_id)
+                    .item(item_id, Some(item_type.as_str()));
             }
             EventBody::ItemDelta {
                 turn_id,
@@ -216,7 +217,9 @@ impl Transcript {
                 item_type,
                 item: whole,
             } => {
-                let item = self.turn_mut(turn_id).item(item_id, Some(item_type));
+                let item = self
+                    .turn_mut(turn_id)
+                    .item(item_id, Some(item_type.as_str()));
                 if let Some(text) = whole.get("text").and_then(Value::as_str) {
                     item.text = text.to_owned();
                 }

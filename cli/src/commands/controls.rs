@@ -76,9 +76,12 @@ impl ControlFlags {
     fn over(self, base: Controls) -> Controls {
         Controls {
             model: self.model.or(base.model),
-            effort: self.effort.or(base.effort),
-            approval_policy: self.approval_policy.or(base.approval_policy),
-            sandbox: self.sandbox.or(base.sandbox),
+            effort: self.effort.map(Into::into).or(base.effort),
+            approval_policy: self
+                .approval_policy
+                .map(Into::into)
+                .or(base.approval_policy),
+            sandbox: self.sandbox.map(Into::into).or(base.sandbox),
             network_access: self.network_access.or(base.network_access),
         }
     }
@@ -87,9 +90,12 @@ impl ControlFlags {
     fn over_patch(self, base: ControlsPatch) -> ControlsPatch {
         ControlsPatch {
             model: self.model.map(Some).or(base.model),
-            effort: self.effort.map(Some).or(base.effort),
-            approval_policy: self.approval_policy.map(Some).or(base.approval_policy),
-            sandbox: self.sandbox.map(Some).or(base.sandbox),
+            effort: self.effort.map(|v| Some(v.into())).or(base.effort),
+            approval_policy: self
+                .approval_policy
+                .map(|v| Some(v.into()))
+                .or(base.approval_policy),
+            sandbox: self.sandbox.map(|v| Some(v.into())).or(base.sandbox),
             network_access: self.network_access.map(Some).or(base.network_access),
         }
     }

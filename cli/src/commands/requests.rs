@@ -146,7 +146,7 @@ pub async fn approvals(ctx: &Ctx, args: ApprovalsArgs) -> anyhow::Result<()> {
             let decision = match response {
                 Some(raw) => respond(json_arg(&raw)?),
                 None => Decision {
-                    decision,
+                    decision: decision.map(Into::into),
                     scope: for_session.then(|| "session".to_owned()),
                     response: None,
                 },

@@ -21,10 +21,10 @@ pub struct ListQuery {
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Decision {
-    /// For approvals: `accept`, `acceptForSession`, `decline` or `cancel`.
+    /// For approvals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = null))]
-    pub decision: Option<String>,
+    pub decision: Option<crate::request::ApprovalDecision>,
     /// For approvals: `turn` (default) or `session`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("default" = null))]

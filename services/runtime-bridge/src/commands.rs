@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cm_schemas::controls::SandboxMode;
 use cm_schemas::runtime::{RuntimeStatus, ThreadStart, ThreadStarted, TurnStart, TurnStarted};
 use cm_schemas::thread::TurnOverrides;
 use cm_schemas::{BusError, ErrorCode, queue::Empty};
@@ -220,14 +221,15 @@ pub(crate) fn rpc_error(e: RpcError) -> BusError {
 
 /// Per-turn overrides in `turn/start`'s vocabulary.
 fn apply_overrides(params: &mut Value, o: &TurnOverrides) -> Result<(), BusError> {
-    if let Some(model) = &o.model {
+    let c = &o.controls;
+    if let Some(model) = &c.model {
         params["model"] = json!(model);
     }
-    if let Some(effort) = &o.effort {
+    if let Some(effort) = &c.effort {
         params["effort"] = json!(effort);
     }
-    if let Some(policy) = &o.approval_policy {
-        if !["untrusted", "on-request", "on-failure", "never"].contains(&policy.as_str()) {
+    if let Some(policy) = &c.approval_policy {
+        if !policy.is_known() {
             return Err(BusError::validation(
                 "approvalPolicy",
                 "approvalPolicy must be untrusted, on-request, on-failure or never",
@@ -238,24 +240,24 @@ fn apply_overrides(params: &mut Value, o: &TurnOverrides) -> Result<(), BusError
     if let Some(cwd) = &o.cwd {
         params["cwd"] = json!(paths::checked("cwd", cwd, Must::BeADirectory)?);
     }
-    let network = o.network_access.unwrap_or(false);
-    match o.sandbox.as_deref() {
+    let network = c.network_access.unwrap_or(false);
+    match &c.sandbox {
         // Network access alone would need a sandbox type; choosing one here could widen a
         // read-only thread, so it only applies together with `sandbox`.
-        None if o.network_access.is_some() => {
+        None if c.network_access.is_some() => {
             tracing::warn!("networkAccess without sandbox ignored for this turn");
         }
         None => {}
-        Some("read-only") => {
+        Some(SandboxMode::ReadOnly) => {
             params["sandboxPolicy"] = json!({ "type": "readOnly", "networkAccess": network })
         }
-        Some("workspace-write") => {
+        Some(SandboxMode::WorkspaceWrite) => {
             params["sandboxPolicy"] = json!({ "type": "workspaceWrite", "networkAccess": network })
         }
-        Some("danger-full-access") => {
+        Some(SandboxMode::DangerFullAccess) => {
             params["sandboxPolicy"] = json!({ "type": "dangerFullAccess" })
         }
-        Some(_) => {
+        Some(SandboxMode::Unknown(_)) => {
             return Err(BusError::validation(
                 "sandbox",
                 "sandbox must be read-only, workspace-write or danger-full-access",

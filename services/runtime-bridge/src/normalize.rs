@@ -69,7 +69,9 @@ fn body_for(method: &str, params: &Value, turn_id: Option<String>) -> EventBody 
         "item/started" | "item/completed" => {
             let item = params.get("item").cloned().unwrap_or(Value::Null);
             let item_id = str_at(&item, &["id"]).unwrap_or_default();
-            let item_type = str_at(&item, &["type"]).unwrap_or_else(|| "unknown".to_owned());
+            let item_type = str_at(&item, &["type"])
+                .unwrap_or_else(|| "unknown".to_owned())
+                .into();
             if method == "item/started" {
                 EventBody::ItemStarted {
                     turn_id: turn(),

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use cm_schemas::event::ItemType;
 use serde_json::Value;
 
 use crate::instance::Instance;
@@ -12,7 +13,7 @@ use crate::instance::Instance;
 #[derive(Debug, Clone)]
 pub struct OpenItem {
     pub item_id: String,
-    pub item_type: String,
+    pub item_type: ItemType,
     pub item: Value,
     /// What its deltas streamed so far: when the runtime never completes the item, the bridge
     /// completes it with this, so the snapshot keeps what the live stream showed.

@@ -11,8 +11,8 @@ pub mod settings;
 use std::sync::Arc;
 
 use cm_schemas::controls::{
-    APPROVAL_POLICIES, CONTROL_KEYS, ControlDefaults, Controls, EFFORTS, GetControlDefaults,
-    GetSessionControls, MAX_MODEL_LEN, SANDBOX_MODES, SessionControls, SetSessionControls,
+    ApprovalPolicy, CONTROL_KEYS, ControlDefaults, Controls, Effort, GetControlDefaults,
+    GetSessionControls, MAX_MODEL_LEN, SandboxMode, SessionControls, SetSessionControls,
 };
 use cm_schemas::thread::TurnOverrides;
 use cm_schemas::{BusError, ErrorCode};
@@ -115,24 +115,20 @@ pub async fn turn_overrides(
     session_id: &str,
     message: TurnOverrides,
 ) -> Result<TurnOverrides, BusError> {
-    let asked = Controls {
-        model: message.model.clone(),
-        effort: message.effort.clone(),
-        approval_policy: message.approval_policy.clone(),
-        sandbox: message.sandbox.clone(),
-        network_access: message.network_access,
-    };
+    let asked = message.controls;
     validate(&asked)?;
     let defaults = defaults(db).await?;
     check_locks(&defaults, &asked)?;
     let own = session_controls(db, session_id).await?;
     let eff = effective(&defaults, &own);
     Ok(TurnOverrides {
-        model: message.model.or(eff.model),
-        effort: message.effort.or(eff.effort),
-        approval_policy: message.approval_policy.or(eff.approval_policy),
-        sandbox: message.sandbox.or(eff.sandbox),
-        network_access: message.network_access.or(eff.network_access),
+        controls: Controls {
+            model: asked.model.or(eff.model),
+            effort: asked.effort.or(eff.effort),
+            approval_policy: asked.approval_policy.or(eff.approval_policy),
+            sandbox: asked.sandbox.or(eff.sandbox),
+            network_access: asked.network_access.or(eff.network_access),
+        },
         cwd: message.cwd,
     })
 }
@@ -211,15 +207,28 @@ fn validate(c: &Controls) -> Result<(), BusError> {
             format!("model must be 1 to {MAX_MODEL_LEN} characters"),
         ));
     }
+    // Deserializing kept unknown values so that they are refused here, by their own field.
     let enums = [
-        ("effort", &c.effort, EFFORTS),
-        ("approvalPolicy", &c.approval_policy, APPROVAL_POLICIES),
-        ("sandbox", &c.sandbox, SANDBOX_MODES),
+        (
+            "effort",
+            c.effort.as_ref().map(|v| (v.is_known(), v.as_str())),
+            Effort::NAMES,
+        ),
+        (
+            "approvalPolicy",
+            c.approval_policy
+                .as_ref()
+                .map(|v| (v.is_known(), v.as_str())),
+            ApprovalPolicy::NAMES,
+        ),
+        (
+            "sandbox",
+            c.sandbox.as_ref().map(|v| (v.is_known(), v.as_str())),
+            SandboxMode::NAMES,
+        ),
     ];
     for (field, value, allowed) in enums {
-        if let Some(v) = value
-            && !allowed.contains(&v.as_str())
-        {
+        if let Some((false, v)) = value {
             return Err(BusError::validation(
                 field,
                 format!("{field} must be one of {}; got {v:?}", allowed.join(", ")),
@@ -279,9 +288,9 @@ mod tests {
             ..Default::default()
         };
         let eff = effective(&defaults(&["sandbox"]), &own);
-        assert_eq!(eff.sandbox.as_deref(), Some("read-only"));
-        assert_eq!(eff.effort.as_deref(), Some("high"));
-        assert_eq!(eff.approval_policy.as_deref(), Some("untrusted"));
+        assert_eq!(eff.sandbox, Some(SandboxMode::ReadOnly));
+        assert_eq!(eff.effort, Some(Effort::High));
+        assert_eq!(eff.approval_policy, Some(ApprovalPolicy::Untrusted));
         assert_eq!(eff.model, None);
     }
 
@@ -324,6 +333,19 @@ mod tests {
             .err()
             .unwrap_or_else(|| BusError::internal(""));
         assert_eq!(err.details["field"], "approvalPolicy");
+        // As a client sends them: the body reads, the value is refused by its field.
+        for (field, value) in [("effort", "extreme"), ("sandbox", "none")] {
+            let asked: Controls = serde_json::from_value(json!({ field: value }))
+                .unwrap_or_else(|e| panic!("{field}: {e}"));
+            let err = validate(&asked)
+                .err()
+                .unwrap_or_else(|| BusError::internal(""));
+            assert_eq!(
+                (err.code, err.details["field"].as_str()),
+                (ErrorCode::Validation, Some(field))
+            );
+            assert!(err.message.contains(&format!("got {value:?}")), "{err:?}");
+        }
         let blank = Controls {
             model: Some(" ".into()),
             ..Default::default()

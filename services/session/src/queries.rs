@@ -183,7 +183,7 @@ pub async fn snapshot(
         if let Some(turn) = turns.iter_mut().find(|t| t.id == turn_id) {
             turn.items.push(ItemRecord {
                 id: r.col("id")?,
-                item_type: r.col("item_type")?,
+                item_type: r.col::<String>("item_type")?.into(),
                 status: r.col("status")?,
                 text: r.col("text")?,
                 item: r.col("item")?,

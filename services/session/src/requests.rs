@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use cm_schemas::commands::runtime;
 use cm_schemas::request::{
-    DecideRequest, ListRequests, PendingRequest, RequestClass, RequestKind, RequestRecord,
-    RespondRequest,
+    ApprovalDecision, DecideRequest, ListRequests, PendingRequest, RequestClass, RequestKind,
+    RequestRecord, RespondRequest,
 };
 use cm_schemas::thread::RuntimeResult;
 use cm_schemas::{BusError, ErrorCode};
@@ -199,14 +199,14 @@ fn response_for(request: &PendingRequest, req: &DecideRequest) -> Result<Value, 
     if let Some(response) = &req.response {
         return Ok(response.clone());
     }
-    let decision = req.decision.as_deref().ok_or_else(|| {
+    let decision = req.decision.as_ref().ok_or_else(|| {
         BusError::validation(
             "decision",
             "decision is required: accept, acceptForSession, decline or cancel",
         )
     })?;
     let decision = match (decision, req.scope.as_deref()) {
-        ("accept", Some("session")) => "acceptForSession",
+        (ApprovalDecision::Accept, Some("session")) => &ApprovalDecision::AcceptForSession,
         (d, None | Some("turn") | Some("session")) => d,
         (_, Some(_)) => {
             return Err(BusError::validation(
@@ -215,7 +215,7 @@ fn response_for(request: &PendingRequest, req: &DecideRequest) -> Result<Value, 
             ));
         }
     };
-    if !["accept", "acceptForSession", "decline", "cancel"].contains(&decision) {
+    if !decision.is_known() {
         return Err(BusError::validation(
             "decision",
             "decision must be accept, acceptForSession, decline or cancel",

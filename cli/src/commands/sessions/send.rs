@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use cm_schemas::StreamedEvent;
+use cm_schemas::controls::Controls;
 use cm_schemas::event::{DeltaStream, Event, EventBody, TurnStatus};
 use cm_schemas::http::SendMessage;
 use cm_schemas::request::RequestClass;
@@ -67,11 +68,13 @@ pub async fn run(ctx: &Ctx, args: SendArgs) -> anyhow::Result<()> {
         network_access,
     } = args.controls;
     let overrides = TurnOverrides {
-        model,
-        effort,
-        approval_policy,
-        sandbox,
-        network_access,
+        controls: Controls {
+            model,
+            effort: effort.map(Into::into),
+            approval_policy: approval_policy.map(Into::into),
+            sandbox: sandbox.map(Into::into),
+            network_access,
+        },
         cwd: args.cwd,
     };
     let body = body(&SendMessage { text, overrides })?;
@@ -255,7 +258,7 @@ impl Reply {
                 item_type,
                 item,
             } if ours(turn_id) => {
-                self.completed(item_id, item_type, item);
+                self.completed(item_id, item_type.as_str(), item);
             }
             EventBody::RequestOpened { request } if request.turn_id.as_deref().is_none_or(ours) => {
                 let what = request.params["command"]
@@ -364,7 +367,7 @@ impl Reply {
                 let body = EventBody::ItemCompleted {
                     turn_id: self.turn.clone(),
                     item_id: id.to_owned(),
-                    item_type: kind.to_owned(),
+                    item_type: kind.into(),
                     item: json!({ "text": item["text"] }),
                 };
                 self.transcript.apply_body(&body);

@@ -4,9 +4,7 @@
 //! sending them. The bus schemas (`schemas/json/`) are left as they are: this is the HTTP
 //! contract, where the gateway and the session service enforce it.
 
-use cm_schemas::controls::{
-    APPROVAL_POLICIES, CONTROL_KEYS, EFFORTS, MAX_MODEL_LEN, SANDBOX_MODES,
-};
+use cm_schemas::controls::{ApprovalPolicy, CONTROL_KEYS, MAX_MODEL_LEN};
 use cm_schemas::session::TRANSCRIPT_ROLES;
 use serde_json::{Map, Value, json};
 
@@ -89,23 +87,26 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),
         ("EntryBody", "turnId", json!({ "minLength": 1 })),
     ];
+    // turn/start of the pinned runtime knows no `on-failure` (its AskForApproval is untrusted,
+    // on-request, never or granular): a turn's override cannot be it, though the session's
+    // controls, which `thread/start` also takes, can.
+    let turn_policies: Vec<&str> = ApprovalPolicy::NAMES
+        .iter()
+        .copied()
+        .filter(|p| *p != ApprovalPolicy::OnFailure.as_str())
+        .collect();
+    rows.push((
+        "TurnOverrides",
+        "approvalPolicy",
+        one_of(&turn_policies, true),
+    ));
     for component in [
         "Controls",
         "ControlDefaults",
         "ControlsPatch",
         "TurnOverrides",
     ] {
-        // turn/start of the pinned runtime knows no `on-failure` (its AskForApproval is
-        // untrusted, on-request, never or granular): a turn's override cannot be it.
-        let policies: Vec<&str> = APPROVAL_POLICIES
-            .iter()
-            .copied()
-            .filter(|p| component != "TurnOverrides" || *p != "on-failure")
-            .collect();
         rows.push((component, "model", model.clone()));
-        rows.push((component, "effort", one_of(EFFORTS, true)));
-        rows.push((component, "approvalPolicy", one_of(&policies, true)));
-        rows.push((component, "sandbox", one_of(SANDBOX_MODES, true)));
         // Checked by the bridge before the runtime sees it (`paths.rs`).
         rows.push((
             component,

@@ -128,7 +128,7 @@ async fn apply_body(
             item_id: i,
             item_type: ty,
             item,
-        } => items::started(tx, sid, seq, t, i, ty, item).await,
+        } => items::started(tx, sid, seq, t, i, ty.as_str(), item).await,
         B::ItemDelta {
             turn_id: t,
             item_id: i,
@@ -140,7 +140,7 @@ async fn apply_body(
             item_id: i,
             item_type: ty,
             item,
-        } => items::completed(tx, sid, seq, t, i, ty, item).await,
+        } => items::completed(tx, sid, seq, t, i, ty.as_str(), item).await,
         B::RequestOpened { request } => requests::opened(tx, sid, request).await,
         B::RequestResolved {
             request_id: id,

@@ -162,7 +162,7 @@ impl Transcript {
             } => {
                 let turn = self.turn(turn_id, seq);
                 let fresh = !turn.3.iter().any(|i| &i.0 == item_id);
-                let it = Self::item(turn, item_id, item_type);
+                let it = Self::item(turn, item_id, item_type.as_str());
                 if fresh {
                     it.3 = cm_session::item_text(item).unwrap_or_default();
                 }
@@ -190,8 +190,8 @@ impl Transcript {
                 item,
             } => {
                 let turn = self.turn(turn_id, seq);
-                let it = Self::item(turn, item_id, item_type);
-                it.1 = item_type.clone();
+                let it = Self::item(turn, item_id, item_type.as_str());
+                it.1 = item_type.to_string();
                 it.2 = item["status"]
                     .as_str()
                     .filter(|s| *s != "inProgress")
