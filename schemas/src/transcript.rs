@@ -191,15 +191,7 @@ impl Transcript {
                 stream,
                 delta,
             } => {
-                // Same inference as the web's `DELTA_ITEM_TYPE`: a delta before its
-                // `item.started` tells the item's type by its stream.
-                let implied = match stream {
-                    DeltaStream::Text => Some("agentMessage"),
-                    DeltaStream::ReasoningSummary | DeltaStream::ReasoningText => Some("reasoning"),
-                    DeltaStream::CommandOutput => Some("commandExecution"),
-                    DeltaStream::FileChangeOutput => Some("fileChange"),
-                    DeltaStream::Other => None,
-                };
+                let implied = crate::item::delta_item_type(*stream);
                 let item = self.turn_mut(turn_id).item(item_id, implied);
                 match stream {
                     DeltaStream::Text

@@ -24,7 +24,6 @@ use cm_schemas::commands::session;
 use cm_schemas::subjects::{prefix, service};
 use tokio_util::sync::CancellationToken;
 
-pub use apply::item_text;
 pub use db::migrate;
 
 #[derive(Debug, Clone)]

@@ -1,5 +1,6 @@
 // What the session service computes for an item, mirrored so a live transcript equals the
-// snapshot `GET /api/sessions/{id}` returns for the same events (schemas/src/transcript.rs, tested against the same fixtures).
+// snapshot `GET /api/sessions/{id}` returns for the same events (schemas/src/item.rs; the golden
+// fixtures under schemas/fixtures/ keep the two equal).
 
 export type Obj = Record<string, unknown>;
 

@@ -2,6 +2,7 @@
 //! `item.completed` replaces it with the runtime's final item.
 
 use cm_schemas::event::DeltaStream;
+use cm_schemas::item::{completed_status, delta_item_type, item_text};
 use deadpool_postgres::Transaction;
 use serde_json::Value;
 
@@ -52,7 +53,7 @@ pub(super) async fn delta(
         "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
          VALUES ($1, $2, $3, $4, 'streaming', $5, '{}'::jsonb)
          ON CONFLICT (session_id, turn_id, id) DO UPDATE SET text = session.items.text || EXCLUDED.text",
-        &[&sid, &turn_id, &item_id, &delta_item_type(stream), &delta],
+        &[&sid, &turn_id, &item_id, &delta_item_type(stream).unwrap_or("unknown"), &delta],
     )
     .await?;
     Ok(())
@@ -69,11 +70,7 @@ pub(super) async fn completed(
     item: &Value,
 ) -> Result<(), tokio_postgres::Error> {
     ensure_turn(tx, sid, turn_id, seq).await?;
-    let status = item
-        .get("status")
-        .and_then(Value::as_str)
-        .filter(|s| *s != "inProgress")
-        .unwrap_or("completed");
+    let status = completed_status(item);
     exec(
         tx,
         "INSERT INTO session.items (session_id, turn_id, id, item_type, status, text, item)
@@ -93,61 +90,4 @@ pub(super) async fn completed(
     )
     .await?;
     Ok(())
-}
-
-fn delta_item_type(stream: DeltaStream) -> &'static str {
-    match stream {
-        DeltaStream::Text => "agentMessage",
-        DeltaStream::ReasoningSummary | DeltaStream::ReasoningText => "reasoning",
-        DeltaStream::CommandOutput => "commandExecution",
-        DeltaStream::FileChangeOutput => "fileChange",
-        DeltaStream::Other => "unknown",
-    }
-}
-
-/// The human-readable text of a runtime item, where it has one.
-pub fn item_text(item: &Value) -> Option<String> {
-    match item.get("type").and_then(Value::as_str)? {
-        "agentMessage" => item.get("text").and_then(Value::as_str).map(str::to_owned),
-        "userMessage" => {
-            let parts = item.get("content")?.as_array()?;
-            Some(
-                parts
-                    .iter()
-                    .filter_map(|p| p.get("text").and_then(Value::as_str))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        }
-        "reasoning" => {
-            let summary = item.get("summary")?.as_array()?;
-            Some(
-                summary
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-        }
-        "commandExecution" => item
-            .get("aggregatedOutput")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        _ => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn texts_of_runtime_items() {
-        let user = json!({"type": "userMessage", "content": [{"type": "text", "text": "hi"}]});
-        assert_eq!(item_text(&user).as_deref(), Some("hi"));
-        let agent = json!({"type": "agentMessage", "text": "hello"});
-        assert_eq!(item_text(&agent).as_deref(), Some("hello"));
-        assert_eq!(item_text(&json!({"type": "plan"})), None);
-    }
 }

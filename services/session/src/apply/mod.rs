@@ -17,8 +17,6 @@ use deadpool_postgres::Transaction;
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
 
-pub use items::item_text;
-
 /// Whether the event was new.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Applied {

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use cm_e2e::{Service, SseStream, TestStack, collect_deltas, collect_until, text_deltas};
-use cm_schemas::event::DeltaStream;
+use cm_schemas::item::{completed_status, delta_item_type, item_text};
 use cm_schemas::{EventBody, StreamedEvent};
 use futures::StreamExt;
 use serde_json::{Value, json};
@@ -164,7 +164,7 @@ impl Transcript {
                 let fresh = !turn.3.iter().any(|i| &i.0 == item_id);
                 let it = Self::item(turn, item_id, item_type.as_str());
                 if fresh {
-                    it.3 = cm_session::item_text(item).unwrap_or_default();
+                    it.3 = item_text(item).unwrap_or_default();
                 }
             }
             EventBody::ItemDelta {
@@ -173,13 +173,7 @@ impl Transcript {
                 stream,
                 delta,
             } => {
-                let item_type = match stream {
-                    DeltaStream::Text => "agentMessage",
-                    DeltaStream::ReasoningSummary | DeltaStream::ReasoningText => "reasoning",
-                    DeltaStream::CommandOutput => "commandExecution",
-                    DeltaStream::FileChangeOutput => "fileChange",
-                    DeltaStream::Other => "unknown",
-                };
+                let item_type = delta_item_type(*stream).unwrap_or("unknown");
                 let turn = self.turn(turn_id, seq);
                 Self::item(turn, item_id, item_type).3.push_str(delta);
             }
@@ -192,12 +186,8 @@ impl Transcript {
                 let turn = self.turn(turn_id, seq);
                 let it = Self::item(turn, item_id, item_type.as_str());
                 it.1 = item_type.to_string();
-                it.2 = item["status"]
-                    .as_str()
-                    .filter(|s| *s != "inProgress")
-                    .unwrap_or("completed")
-                    .to_owned();
-                if let Some(text) = cm_session::item_text(item) {
+                it.2 = completed_status(item).to_owned();
+                if let Some(text) = item_text(item) {
                     it.3 = text;
                 }
             }
