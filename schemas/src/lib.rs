@@ -14,6 +14,7 @@ pub mod health;
 pub mod history;
 pub mod http;
 pub mod idempotency;
+pub mod job;
 pub mod lifecycle;
 #[cfg(feature = "openapi")]
 pub mod openapi;
