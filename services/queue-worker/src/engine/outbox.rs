@@ -31,7 +31,11 @@ pub fn job_event(kind: fn(Box<JobInfo>) -> EventBody, job: &JobInfo) -> Event {
 /// Writes `event` to the outbox within the caller's transaction.
 pub async fn push(tx: &impl GenericClient, event: &Event) -> Result<(), BusError> {
     let body = serde_json::to_value(event).map_err(|e| BusError::internal(e.to_string()))?;
-    tx.execute("INSERT INTO queue.outbox (event) VALUES ($1)", &[&body])
+    let insert = tx
+        .prepare_cached("INSERT INTO queue.outbox (event) VALUES ($1)")
+        .await
+        .map_err(cm_pg::bus_error)?;
+    tx.execute(&insert, &[&body])
         .await
         .map_err(cm_pg::bus_error)?;
     Ok(())
