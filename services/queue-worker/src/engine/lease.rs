@@ -28,7 +28,7 @@ pub async fn heartbeat(engine: Arc<Engine>, shutdown: CancellationToken) {
         if local.is_empty() {
             continue;
         }
-        match renew(&engine).await {
+        match renew(&engine, &local).await {
             Ok(held) => {
                 for id in local {
                     match held.iter().find(|(held_id, _)| *held_id == id) {
@@ -36,9 +36,8 @@ pub async fn heartbeat(engine: Arc<Engine>, shutdown: CancellationToken) {
                             engine.interrupt(id);
                         }
                         Some((_, false)) => {}
-                        // Renewed moments after the job started? It is in the map before its
-                        // claim's commit is seen only if the claim committed, so absence means
-                        // the job is no longer ours.
+                        // A job enters the map only after its claim committed, so one
+                        // missing from the answer is no longer this worker's.
                         None => {
                             tracing::warn!(job.id = %id, "lease lost; stopping the handler");
                             engine.interrupt(id);
@@ -51,15 +50,17 @@ pub async fn heartbeat(engine: Arc<Engine>, shutdown: CancellationToken) {
     }
 }
 
-/// Renews this worker's leases; answers `(job id, cancel requested)` for each job it holds.
-async fn renew(engine: &Engine) -> Result<Vec<(Uuid, bool)>, BusError> {
+/// Renews the leases of the jobs this worker is running (only those: a job whose outcome
+/// could not be recorded lapses to the reaper instead of staying `running` for ever); answers
+/// `(job id, cancel requested)` for each one it still holds.
+async fn renew(engine: &Engine, ids: &[Uuid]) -> Result<Vec<(Uuid, bool)>, BusError> {
     let client = engine.pool.get().await.map_err(cm_pg::bus_error)?;
     let rows = client
         .query(
             "UPDATE queue.jobs SET lease_until = now() + $2::bigint * interval '1 millisecond'
-             WHERE worker = $1 AND state = 'running'
+             WHERE worker = $1 AND state = 'running' AND id = ANY($3)
              RETURNING id, cancel_requested",
-            &[&engine.worker, &lease_ms(engine)],
+            &[&engine.worker, &lease_ms(engine), &ids],
         )
         .await
         .map_err(cm_pg::bus_error)?;

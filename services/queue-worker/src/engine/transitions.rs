@@ -63,7 +63,9 @@ pub enum Outcome {
     Canceled,
 }
 
-/// Records the end of `job`'s current attempt, unless the job is no longer this worker's.
+/// Records the end of `job`'s current attempt, unless the job is no longer this worker's. A
+/// cancel that arrived while it ran wins over a retry or a failure (a job asked to stop is
+/// never run again), not over a completion that already happened.
 pub async fn finish(
     engine: &Engine,
     job: &JobInfo,
@@ -86,16 +88,22 @@ pub async fn finish(
     let row = tx
         .query_opt(
             &format!(
-                "UPDATE queue.jobs
-                 SET state = $4, result = $5,
+                "WITH next AS (
+                     SELECT CASE WHEN cancel_requested AND $4::text IN ('queued', 'failed')
+                                 THEN 'canceled' ELSE $4::text END AS state
+                     FROM queue.jobs WHERE id = $1)
+                 UPDATE queue.jobs
+                 SET state = next.state, result = $5,
                      error_class = COALESCE($6, error_class), error_message = COALESCE($7, error_message),
                      run_after = CASE WHEN $8::bigint IS NULL THEN run_after
                                       ELSE now() + $8 * interval '1 millisecond' END,
-                     finished_at = CASE WHEN $4 = 'queued' THEN NULL ELSE now() END,
-                     worker = CASE WHEN $4 = 'queued' THEN NULL ELSE worker END,
+                     finished_at = CASE WHEN next.state = 'queued' THEN NULL ELSE now() END,
+                     worker = CASE WHEN next.state = 'queued' THEN NULL ELSE worker END,
                      lease_until = NULL, updated_at = now()
-                 WHERE id = $1 AND worker = $2 AND attempts = $3 AND state = 'running'
-                 RETURNING {COLUMNS}"
+                 FROM next
+                 WHERE id = $1 AND worker = $2 AND attempts = $3 AND queue.jobs.state = 'running'
+                 RETURNING {}",
+                qualified(COLUMNS)
             ),
             &[
                 &job.id,
@@ -161,6 +169,16 @@ pub async fn release_own(engine: &Engine, ids: &[Uuid]) -> Result<usize, BusErro
     }
     tx.commit().await.map_err(cm_pg::bus_error)?;
     Ok(jobs.len())
+}
+
+/// The column list with each column qualified by the table (`queue.jobs.`), for statements
+/// that join another relation with a column of the same name.
+pub fn qualified(columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("queue.jobs.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn lease_ms(engine: &Engine) -> i64 {
