@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::common::{Stack, T, fast, noop};
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check"]
 async fn bench_enqueue_and_run_1000_noop_jobs() {
     let s = Stack::start().await;
