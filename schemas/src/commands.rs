@@ -147,6 +147,11 @@ commands! {
     /// `cm.v1.queue.*`: the queue worker.
     queue (crate::subjects::prefix::QUEUE) {
         Stats = "stats": queue::Empty => queue::QueueStats,
+        // Durable jobs.
+        JobEnqueue = "job.enqueue": job::EnqueueJob => job::Enqueued,
+        JobGet = "job.get": job::JobRef => job::JobInfo,
+        JobList = "job.list": job::ListJobs => job::JobPage,
+        JobCancel = "job.cancel": job::JobRef => job::JobInfo,
     }
 
     /// `cm.v1.gateway.*`: the gateway's own endpoint (its address, for `$SRV` tooling).
@@ -261,6 +266,6 @@ mod tests {
     fn subject_joins_prefix_and_verb() {
         assert_eq!(session::TurnStart::subject(), "cm.v1.session.turn.start");
         assert_eq!(runtime::TurnStart::subject(), "cm.v1.runtime.turn.start");
-        assert_eq!(ALL.len(), 39 + 9 + 1 + 1);
+        assert_eq!(ALL.len(), 39 + 9 + 5 + 1);
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::job::JobInfo;
 use crate::project::ProjectInfo;
 use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
@@ -275,6 +276,25 @@ pub enum EventBody {
         attempts: u64,
         error: String,
     },
+    // Jobs (scope `job`, scope id = the job id), published by the queue worker from its
+    // outbox: each carries the job's record as of the transition.
+    /// A job was enqueued.
+    #[serde(rename = "job.queued")]
+    JobQueued { job: Box<JobInfo> },
+    /// A worker took the job; `job.attempts` counts this attempt.
+    #[serde(rename = "job.started")]
+    JobStarted { job: Box<JobInfo> },
+    /// An attempt failed (or its worker was lost) and attempts remain: the job is queued again
+    /// until `job.runAfter`; `job.error` says why.
+    #[serde(rename = "job.retrying")]
+    JobRetrying { job: Box<JobInfo> },
+    #[serde(rename = "job.completed")]
+    JobCompleted { job: Box<JobInfo> },
+    /// Fatal, or out of attempts; `job.error` says why.
+    #[serde(rename = "job.failed")]
+    JobFailed { job: Box<JobInfo> },
+    #[serde(rename = "job.canceled")]
+    JobCanceled { job: Box<JobInfo> },
 }
 
 impl EventBody {
@@ -305,6 +325,12 @@ impl EventBody {
             EventBody::ProjectUpdated { .. } => "project.updated",
             EventBody::ProjectDeleted { .. } => "project.deleted",
             EventBody::EventDeadLettered { .. } => "event.dead_lettered",
+            EventBody::JobQueued { .. } => "job.queued",
+            EventBody::JobStarted { .. } => "job.started",
+            EventBody::JobRetrying { .. } => "job.retrying",
+            EventBody::JobCompleted { .. } => "job.completed",
+            EventBody::JobFailed { .. } => "job.failed",
+            EventBody::JobCanceled { .. } => "job.canceled",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod history;
 pub mod http;
 pub mod idempotency;
 pub mod item;
+pub mod job;
 pub mod lifecycle;
 #[cfg(feature = "openapi")]
 pub mod openapi;

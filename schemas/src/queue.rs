@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// `cm.v1.queue.stats`: job counts by state and the work-queue stream's depth.
+/// `cm.v1.queue.stats`: job counts by state and the outbox's depth.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueStats {
@@ -12,8 +12,9 @@ pub struct QueueStats {
     pub completed: u64,
     pub failed: u64,
     pub canceled: u64,
-    /// Messages waiting in the `CM_JOBS` stream.
-    pub stream_messages: u64,
+    /// Job events written with their transition but not yet published to `CM_EVENTS` (the
+    /// outbox relay's backlog; it stays near 0 while NATS is up).
+    pub outbox_pending: u64,
 }
 
 /// Empty request body for verbs that take no arguments.

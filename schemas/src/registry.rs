@@ -50,6 +50,13 @@ pub fn all_schemas() -> Vec<(&'static str, Schema)> {
         ("runtime.TurnStarted", schema_for!(runtime::TurnStarted)),
         ("runtime.RuntimeStatus", schema_for!(runtime::RuntimeStatus)),
         ("queue.QueueStats", schema_for!(queue::QueueStats)),
+        ("job.Job", schema_for!(crate::job::Job)),
+        ("job.EnqueueJob", schema_for!(crate::job::EnqueueJob)),
+        ("job.Enqueued", schema_for!(crate::job::Enqueued)),
+        ("job.JobRef", schema_for!(crate::job::JobRef)),
+        ("job.JobInfo", schema_for!(crate::job::JobInfo)),
+        ("job.ListJobs", schema_for!(crate::job::ListJobs)),
+        ("job.JobPage", schema_for!(crate::job::JobPage)),
         (
             "operator.RuntimeCall",
             schema_for!(crate::operator::RuntimeCall),

@@ -1,7 +1,8 @@
 //! Subject and stream names: the one place that spells them.
 //!
 //! Commands are request/reply on `cm.v1.<service>.<verb>`; events go to the JetStream stream
-//! [`EVENTS_STREAM`] on `cm.v1.evt.<scope>.<id>.<kind>`; jobs go to [`JOBS_STREAM`].
+//! [`EVENTS_STREAM`] on `cm.v1.evt.<scope>.<id>.<kind>`. Jobs are queued in Postgres (the queue worker's `queue.jobs`),
+//! not in a stream; only their events travel on the bus.
 
 use crate::scope::Scope;
 
@@ -15,10 +16,6 @@ pub const SESSION_CONSUMER: &str = "session-apply";
 pub const BRIDGE_STATE_STREAM: &str = "CM_BRIDGE_STATE";
 /// Subjects captured by [`BRIDGE_STATE_STREAM`]: `cm.v1.bridge.<bridge>.{turn,req}.<id>`.
 pub const BRIDGE_STATE_SUBJECTS: &str = "cm.v1.bridge.>";
-/// JetStream work-queue stream for jobs.
-pub const JOBS_STREAM: &str = "CM_JOBS";
-/// Subjects captured by [`JOBS_STREAM`].
-pub const JOBS_SUBJECTS: &str = "cm.v1.job.>";
 
 /// Command subject prefixes, one per service (the NATS service group).
 pub mod prefix {

@@ -24,7 +24,7 @@ pub use serve::{
     ACTOR_HEADER, EndpointError, Handler, actor, header_value, serve_endpoint, spawn_endpoint,
 };
 pub use service::Group;
-pub use streams::{EventsStreamConfig, ensure_events_stream, ensure_jobs_stream};
+pub use streams::{EventsStreamConfig, ensure_events_stream};
 
 /// Default time a command waits for its reply.
 pub const DEFAULT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -54,25 +54,6 @@ pub async fn ensure_events_stream(
     .await
 }
 
-/// Creates the `CM_JOBS` work-queue stream or updates the existing one.
-pub async fn ensure_jobs_stream(
-    js: &jetstream::Context,
-) -> Result<stream::Stream, jetstream::context::CreateStreamError> {
-    reconcile(
-        js,
-        stream::Config {
-            name: subjects::JOBS_STREAM.to_owned(),
-            subjects: vec![subjects::JOBS_SUBJECTS.to_owned()],
-            storage: stream::StorageType::File,
-            retention: stream::RetentionPolicy::WorkQueue,
-            duplicate_window: Duration::from_secs(120),
-            description: Some("Codex Manager jobs (work queue)".to_owned()),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
 async fn reconcile(
     js: &jetstream::Context,
     config: stream::Config,

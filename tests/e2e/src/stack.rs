@@ -165,9 +165,7 @@ impl TestStack {
                 tokio::spawn(async move { cm_session::run(cfg, bus, t).await })
             }
             Service::QueueWorker => {
-                let cfg = cm_queue_worker::Config {
-                    database_url: self.queue_db.clone(),
-                };
+                let cfg = cm_queue_worker::Config::new(self.queue_db.clone());
                 tokio::spawn(async move { cm_queue_worker::run(cfg, bus, t).await })
             }
             Service::RuntimeBridge => {

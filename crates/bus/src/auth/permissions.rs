@@ -127,12 +127,10 @@ pub fn permissions(principal: Principal) -> Permissions {
         Principal::QueueWorker => {
             service(&mut p, prefix::QUEUE);
             p.publish_allow.push(format!("{}.>", prefix::SESSION));
-            p.publish_allow.push(subjects::JOBS_SUBJECTS.to_owned());
+            // Jobs are queued in Postgres; the worker's outbox relay publishes their events.
             for scope in ["job", "extension"] {
                 p.publish_allow.push(format!("cm.v1.evt.{scope}.>"));
             }
-            js_admin(&mut p, subjects::JOBS_STREAM);
-            js_read(&mut p, subjects::JOBS_STREAM, true);
             js_read(&mut p, subjects::EVENTS_STREAM, true);
             blob_read(&mut p, EVENT_BLOBS);
             blob_write(&mut p, EVENT_BLOBS);
@@ -264,5 +262,24 @@ mod tests {
         );
         assert!(!p.allow_responses);
         assert_eq!(p.subscribe_allow, ["_INBOX.automation.>"]);
+    }
+
+    #[test]
+    fn the_queue_worker_publishes_job_events_and_owns_no_stream() {
+        let p = permissions(Principal::QueueWorker);
+        let event = cm_schemas::subjects::event(cm_schemas::Scope::Job, "j1", "job.completed");
+        assert!(p.publish_allow.iter().any(|s| s == "cm.v1.evt.job.>"));
+        assert!(event.starts_with("cm.v1.evt.job."));
+        // Jobs are queued in Postgres: no work-queue stream to create, and no session events.
+        assert!(
+            !p.publish_allow
+                .iter()
+                .any(|s| s.contains("STREAM.CREATE") && !s.contains("OBJ_"))
+        );
+        assert!(
+            !p.publish_allow
+                .iter()
+                .any(|s| s.ends_with(".session.created"))
+        );
     }
 }

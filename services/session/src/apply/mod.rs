@@ -165,6 +165,12 @@ async fn apply_body(
         | B::ProjectUpdated { .. }
         | B::ProjectDeleted { .. }
         | B::EventDeadLettered { .. }
+        | B::JobQueued { .. }
+        | B::JobStarted { .. }
+        | B::JobRetrying { .. }
+        | B::JobCompleted { .. }
+        | B::JobFailed { .. }
+        | B::JobCanceled { .. }
         | B::RuntimeNotification { .. }
         | B::ItemUpdated { .. }
         | B::SessionStatus { .. }
