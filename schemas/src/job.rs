@@ -20,6 +20,11 @@ pub enum Job {
     /// injection (`failAttempts`, `fatal`) that exercises retries and failures.
     #[serde(rename = "noop")]
     Noop(NoopJob),
+    /// Runs an instruction in a worker session of its own, owned by the queue worker
+    /// (`system:queue-worker`, hidden from session lists unless asked for), and answers the
+    /// reply: `{sessionId, turnId, text}`, or `{sessionId, turnId, json}` with `expectJson`.
+    #[serde(rename = "agent_instruction")]
+    AgentInstruction(AgentInstructionJob),
 }
 
 impl Job {
@@ -27,6 +32,7 @@ impl Job {
     pub fn kind(&self) -> &'static str {
         match self {
             Job::Noop(_) => "noop",
+            Job::AgentInstruction(_) => "agent_instruction",
         }
     }
 
@@ -34,6 +40,7 @@ impl Job {
     pub fn version(&self) -> u32 {
         match self {
             Job::Noop(j) => j.version,
+            Job::AgentInstruction(j) => j.version,
         }
     }
 
@@ -41,6 +48,16 @@ impl Job {
     pub fn supported_version(&self) -> u32 {
         match self {
             Job::Noop(_) => 1,
+            Job::AgentInstruction(_) => 1,
+        }
+    }
+
+    /// Checks what serde cannot (lengths, paths): `Err((field, message))`, the field named
+    /// under `spec.`. The enqueue answers it as `validation`.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        match self {
+            Job::Noop(_) => Ok(()),
+            Job::AgentInstruction(j) => j.check(),
         }
     }
 }
@@ -59,6 +76,83 @@ pub struct NoopJob {
     pub fail_attempts: u32,
     #[serde(default)]
     pub fatal: bool,
+}
+
+/// Longest `instruction` of an `agent_instruction` job, in bytes.
+pub const MAX_INSTRUCTION_BYTES: usize = 64 * 1024;
+
+/// `kind: "agent_instruction"`: one instruction, one turn, in a session of its own.
+///
+/// The worker creates the session once per job (a retried attempt finds it again, and the turn
+/// in it: a running turn is waited for, a completed one's reply is answered without a second
+/// turn). A turn that fails with a transient runtime error (overload, rate or usage limit, a
+/// lost connection, the runtime exiting) fails the attempt `retryable` and the next attempt
+/// starts a new turn in the same session; any other failure is `fatal`. Canceling the job
+/// interrupts its turn.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AgentInstructionJob {
+    #[serde(default = "v1")]
+    pub version: u32,
+    /// The user message of the turn: 1 to [`MAX_INSTRUCTION_BYTES`] bytes, not blank.
+    pub instruction: String,
+    /// Working directory of the worker session (absolute); the project's (the enqueue's
+    /// `projectId`), else the runtime's default, when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// Model of the worker session; the runtime's default when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Per-turn controls (model, effort, approval policy, sandbox, cwd). A turn that waits for
+    /// an approval waits until the job times out: unattended instructions usually set
+    /// `approvalPolicy: "never"`.
+    #[serde(default, skip_serializing_if = "is_default_overrides")]
+    pub overrides: crate::thread::TurnOverrides,
+    /// The reply must be a JSON object or array (bare, or in a fenced ```` ```json ```` block):
+    /// the result carries it parsed as `json` instead of `text`. A reply that is not one fails
+    /// the job `fatal` (asking again is a new job: a retry would reuse the same reply).
+    #[serde(default)]
+    pub expect_json: bool,
+}
+
+fn is_default_overrides(o: &crate::thread::TurnOverrides) -> bool {
+    *o == crate::thread::TurnOverrides::default()
+}
+
+impl AgentInstructionJob {
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.instruction.trim().is_empty() {
+            return Err(("spec.instruction", "instruction must not be blank".into()));
+        }
+        if self.instruction.len() > MAX_INSTRUCTION_BYTES {
+            return Err((
+                "spec.instruction",
+                format!("instruction is longer than {MAX_INSTRUCTION_BYTES} bytes"),
+            ));
+        }
+        for (field, cwd) in [
+            ("spec.cwd", &self.cwd),
+            ("spec.overrides.cwd", &self.overrides.cwd),
+        ] {
+            if cwd
+                .as_ref()
+                .is_some_and(|c| !c.starts_with('/') || c.len() > 4096)
+            {
+                return Err((
+                    field,
+                    "cwd must be an absolute path of at most 4096 bytes".into(),
+                ));
+            }
+        }
+        if self
+            .model
+            .as_ref()
+            .is_some_and(|m| m.is_empty() || m.len() > 200)
+        {
+            return Err(("spec.model", "model must be 1..=200 bytes".into()));
+        }
+        Ok(())
+    }
 }
 
 fn v1() -> u32 {

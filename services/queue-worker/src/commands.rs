@@ -63,6 +63,9 @@ fn check(engine: &Engine, req: EnqueueJob) -> Result<NewJob, BusError> {
             ),
         ));
     }
+    job.check().map_err(|(field, msg)| {
+        BusError::validation(field, format!("invalid {kind} job: {msg}"))
+    })?;
     let max_attempts = req.max_attempts.unwrap_or(engine.cfg.default_max_attempts);
     if !(1..=MAX_ATTEMPTS).contains(&max_attempts) {
         return Err(BusError::validation(

@@ -82,24 +82,51 @@ async fn run_handler(engine: &Engine, job: &JobInfo, cancel: CancellationToken) 
         job_id: job.id,
         attempt: job.attempts,
         cancel: cancel.clone(),
+        project_id: job.project_id.clone(),
         bus: engine.bus.clone(),
     };
-    let handler = AbortOnDropHandle::new(tokio::spawn(jobs::run(spec, ctx)));
+    let mut handler = AbortOnDropHandle::new(tokio::spawn(jobs::run(spec, ctx)));
     let timeout = Duration::from_millis(job.timeout_ms);
-    tokio::select! {
+    let joined = tokio::select! {
         // Also when the cancel request lands just as the handler ends: cancel wins.
         biased;
-        () = cancel.cancelled() => Outcome::Canceled,
-        joined = tokio::time::timeout(timeout, handler) => match joined {
-            Err(_) => failed(engine, job, JobErrorClass::Timeout,
-                format!("attempt {} timed out after {} ms", job.attempts, job.timeout_ms)),
-            Ok(Err(panic)) => failed(engine, job, JobErrorClass::Fatal,
-                format!("job handler panicked: {panic}")),
+        () = cancel.cancelled() => None,
+        joined = tokio::time::timeout(timeout, &mut handler) => Some(joined),
+    };
+    match joined {
+        // The job ends `canceled` now; its handler, told by the same token, has a moment to
+        // stop what it started elsewhere (a turn: `agent_instruction` interrupts it) before
+        // it is aborted. Its answer no longer counts.
+        None => {
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(CANCEL_GRACE, handler).await;
+            });
+            Outcome::Canceled
+        }
+        Some(joined) => match joined {
+            Err(_) => failed(
+                engine,
+                job,
+                JobErrorClass::Timeout,
+                format!(
+                    "attempt {} timed out after {} ms",
+                    job.attempts, job.timeout_ms
+                ),
+            ),
+            Ok(Err(panic)) => failed(
+                engine,
+                job,
+                JobErrorClass::Fatal,
+                format!("job handler panicked: {panic}"),
+            ),
             Ok(Ok(Ok(result))) => Outcome::Completed(result),
             Ok(Ok(Err(JobFailure { class, message }))) => failed(engine, job, class, message),
         },
     }
 }
+
+/// How long a canceled job's handler may go on to clean up before it is aborted.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
 
 /// The stored spec as this build's [`Job`]: a kind or version it does not know is `invalid`.
 fn decode(job: &JobInfo) -> Result<Job, String> {

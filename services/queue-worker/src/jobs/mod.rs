@@ -1,6 +1,7 @@
 //! Job kinds: one file each. Adding a kind is a variant of `cm_schemas::job::Job`, a file here
 //! with its `run`, and one arm in [`run`].
 
+pub mod agent_instruction;
 mod noop;
 
 use cm_bus::Bus;
@@ -17,11 +18,10 @@ pub struct JobCtx {
     /// Cancelled when the job is canceled (the engine stops waiting at once; a handler with
     /// work outside this process, a turn, interrupts it here).
     pub cancel: CancellationToken,
-    /// For kinds that call other services (the next ones drive sessions); `noop` calls none.
-    #[expect(
-        dead_code,
-        reason = "the first kinds that use it come in the next phase"
-    )]
+    /// The enqueue's `projectId`: `agent_instruction` files its worker session there.
+    pub project_id: Option<String>,
+    /// For kinds that call other services (`agent_instruction` drives a session); `noop`
+    /// calls none.
     pub bus: Bus,
 }
 
@@ -52,5 +52,6 @@ impl JobFailure {
 pub async fn run(job: Job, ctx: JobCtx) -> Result<Value, JobFailure> {
     match job {
         Job::Noop(spec) => noop::run(spec, ctx).await,
+        Job::AgentInstruction(spec) => agent_instruction::run(spec, ctx).await,
     }
 }
