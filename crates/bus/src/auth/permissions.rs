@@ -281,5 +281,25 @@ mod tests {
                 .iter()
                 .any(|s| s.ends_with(".session.created"))
         );
+        // `agent_instruction` follows its worker sessions with ordered consumers of its own,
+        // reading only: no stream to change, and the session service's consumer is not its.
+        let stream = subjects::EVENTS_STREAM;
+        for allowed in [
+            format!("$JS.API.STREAM.INFO.{stream}"),
+            format!("$JS.API.CONSUMER.CREATE.{stream}.>"),
+            format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.>"),
+        ] {
+            assert!(p.publish_allow.contains(&allowed), "{allowed}");
+        }
+        assert!(
+            !p.publish_allow
+                .iter()
+                .any(|s| s.contains(&format!("STREAM.UPDATE.{stream}")))
+        );
+        let durable = subjects::SESSION_CONSUMER;
+        assert!(
+            p.publish_deny
+                .contains(&format!("$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"))
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agent_jobs;
 mod approvals;
 mod auth;
 mod bus;
