@@ -101,10 +101,10 @@ async fn an_agent_instruction_answers_its_reply_from_a_hidden_worker_session() {
     // The worker session: system-owned, hidden from the normal list, listed when asked for.
     assert_eq!(
         session_ids(&api.get("/api/sessions").await.unwrap()),
-        [mine.clone()]
+        [mine.as_str()]
     );
     let owned = api.get("/api/sessions?systemOwned=true").await.unwrap();
-    assert_eq!(session_ids(&owned), [sid.clone()]);
+    assert_eq!(session_ids(&owned), [sid.as_str()]);
     assert_eq!(owned["sessions"][0]["owner"], OWNER);
     assert_eq!(owned["sessions"][0]["systemOwned"], true);
     assert_eq!(
@@ -209,36 +209,7 @@ async fn canceling_an_agent_instruction_interrupts_its_turn_within_a_second() {
         json!({ "kind": "agent_instruction", "instruction": "Take it SLOW" }),
     )
     .await;
-    // Its worker session, once its turn streams.
-    let title = format!("agent_instruction {}", enq.id);
-    let sid = cm_test_support::wait_for("the worker turn to stream", T, {
-        let api = api.clone();
-        move || {
-            let (api, title) = (api.clone(), title.clone());
-            async move {
-                let page = api.get("/api/sessions?systemOwned=true").await?;
-                let s = page["sessions"]
-                    .as_array()
-                    .and_then(|l| l.iter().find(|s| s["title"] == title.as_str()))
-                    .ok_or_else(|| anyhow::anyhow!("no worker session yet"))?;
-                let sid = s["id"].as_str().unwrap_or_default().to_owned();
-                let snap = api.get(&format!("/api/sessions/{sid}")).await?;
-                let text = snap["turns"][0]["items"]
-                    .as_array()
-                    .map(|items| {
-                        items
-                            .iter()
-                            .map(|i| i["text"].as_str().unwrap_or(""))
-                            .collect::<String>()
-                    })
-                    .unwrap_or_default();
-                anyhow::ensure!(text.contains("w2 "), "not streaming yet: {snap}");
-                Ok(sid)
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let sid = streaming_worker_session(&api, enq.id).await;
     assert_eq!(job(&bus, enq.id).await.state, JobState::Running);
 
     let asked = Instant::now();
@@ -279,4 +250,64 @@ async fn canceling_an_agent_instruction_interrupts_its_turn_within_a_second() {
     // The slow reply never finished: 80 deltas take 8 s.
     let snap = api.get(&format!("/api/sessions/{sid}")).await.unwrap();
     assert_eq!(snap["turns"].as_array().unwrap().len(), 1);
+}
+
+/// The worker session of a job, once its turn has streamed `w2 `.
+async fn streaming_worker_session(api: &cm_e2e::Api, job_id: uuid::Uuid) -> String {
+    let title = format!("agent_instruction {job_id}");
+    let api = api.clone();
+    cm_test_support::wait_for("the worker turn to stream", T, move || {
+        let (api, title) = (api.clone(), title.clone());
+        async move {
+            let page = api.get("/api/sessions?systemOwned=true").await?;
+            let s = page["sessions"]
+                .as_array()
+                .and_then(|l| l.iter().find(|s| s["title"] == title.as_str()))
+                .ok_or_else(|| anyhow::anyhow!("no worker session yet"))?;
+            let sid = s["id"].as_str().unwrap_or_default().to_owned();
+            let snap = api.get(&format!("/api/sessions/{sid}")).await?;
+            let text = snap["turns"][0]["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|i| i["text"].as_str().unwrap_or(""))
+                        .collect::<String>()
+                })
+                .unwrap_or_default();
+            anyhow::ensure!(text.contains("w2 "), "not streaming yet: {snap}");
+            Ok(sid)
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_restart_mid_turn_goes_on_with_the_same_session_and_turn() {
+    use cm_e2e::Service;
+    let mut stack = TestStack::start(script()).await.unwrap();
+    let bus = stack.bus().await.unwrap();
+    let api = stack.api.clone();
+    let enq = enqueue(
+        &bus,
+        json!({ "kind": "agent_instruction", "instruction": "Take it SLOW" }),
+    )
+    .await;
+    let sid = streaming_worker_session(&api, enq.id).await;
+    // A graceful stop hands the running job back; the new worker's attempt finds the job's
+    // session (its reservation's record) and the turn in it, and follows that turn.
+    stack.restart_service(Service::QueueWorker).await.unwrap();
+    let done = finished(&bus, enq.id).await;
+    assert_eq!(done.state, JobState::Completed, "{:?}", done.error);
+    let result = done.result.unwrap();
+    assert_eq!(result["sessionId"], sid.as_str());
+    let slow: String = (0..80).map(|i| format!("w{i} ")).collect();
+    assert_eq!(result["text"].as_str().map(str::trim), Some(slow.trim()));
+    let snap = api.get(&format!("/api/sessions/{sid}")).await.unwrap();
+    let turns = snap["turns"].as_array().unwrap();
+    assert_eq!(turns.len(), 1, "no second turn: {snap}");
+    assert_eq!(turns[0]["id"], result["turnId"]);
+    let owned = api.get("/api/sessions?systemOwned=true").await.unwrap();
+    assert_eq!(session_ids(&owned), [sid], "no second worker session");
 }
