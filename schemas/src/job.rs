@@ -391,6 +391,43 @@ mod tests {
     }
 
     #[test]
+    fn an_agent_instruction_is_checked_beyond_its_types() {
+        let ok: Job = serde_json::from_value(serde_json::json!({
+            "kind": "agent_instruction", "instruction": "Say hi", "expectJson": true,
+            "overrides": { "approvalPolicy": "never" }
+        }))
+        .unwrap_or(Job::Noop(NoopJob::default()));
+        assert_eq!(
+            (ok.kind(), ok.version(), ok.check()),
+            ("agent_instruction", 1, Ok(()))
+        );
+        let field = |spec: serde_json::Value| {
+            serde_json::from_value::<Job>(spec)
+                .ok()
+                .and_then(|j| j.check().err())
+                .map(|(f, _)| f)
+        };
+        let long = "x".repeat(MAX_INSTRUCTION_BYTES + 1);
+        assert_eq!(
+            field(serde_json::json!({"kind": "agent_instruction", "instruction": " "})),
+            Some("spec.instruction")
+        );
+        assert_eq!(
+            field(serde_json::json!({"kind": "agent_instruction", "instruction": long})),
+            Some("spec.instruction")
+        );
+        assert_eq!(
+            field(
+                serde_json::json!({"kind": "agent_instruction", "instruction": "x", "cwd": "tmp"})
+            ),
+            Some("spec.cwd")
+        );
+        let missing =
+            serde_json::from_value::<Job>(serde_json::json!({"kind": "agent_instruction"}));
+        assert!(missing.is_err(), "instruction is required");
+    }
+
+    #[test]
     fn states_and_classes_round_trip_their_strings() {
         for s in ["queued", "running", "completed", "failed", "canceled"] {
             assert_eq!(JobState::parse(s).map(JobState::as_str), Some(s));
