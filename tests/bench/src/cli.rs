@@ -9,6 +9,7 @@ pub enum Scenario {
     Apply,
     Turn,
     Fanout,
+    Jobs,
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -29,6 +30,9 @@ pub struct Args {
     /// Events per round in the `apply` scenario (five rounds per side).
     #[arg(long, default_value_t = 400)]
     pub apply_events: usize,
+    /// Jobs per round in the `jobs` scenario (three rounds per side).
+    #[arg(long, default_value_t = 1000)]
+    pub jobs: usize,
     /// Concurrent SSE clients in the `fanout` scenario (compared with one client).
     #[arg(long, default_value_t = 20)]
     pub clients: usize,

@@ -1,7 +1,7 @@
 //! `cm-bench`: Codex Manager's overhead, measured against a baseline in the same run.
 //!
 //! ```text
-//! cargo run --release -p cm-bench -- [--iterations N] [--only publish,apply,turn,fanout] [--json]
+//! cargo run --release -p cm-bench -- [--iterations N] [--only publish,apply,turn,fanout,jobs] [--json]
 //! ```
 //!
 //! Every scenario measures the same work twice — once the plain way (raw JetStream publish, raw
@@ -14,6 +14,8 @@
 //!   single-row Postgres transaction per event.
 //! - `turn` ([`turn`]): HTTP POST + SSE until `turn.completed` vs `turn/start` over stdio.
 //! - `fanout` ([`fanout`]): event delivery latency with K SSE clients on one session vs one.
+//! - `jobs` ([`jobs`]): no-op jobs enqueued→completed through the queue worker vs a raw
+//!   JetStream work queue (publish, fetch, ack).
 //!
 //! It needs what the end-to-end tests need (nats-server, Postgres binaries, the codex binary; see
 //! `scripts/install-deps.sh`). Results and how to read them: `docs/benchmarks.md`.
@@ -24,6 +26,7 @@ mod cli;
 mod consume;
 mod events;
 mod fanout;
+mod jobs;
 mod publish;
 mod report;
 mod run;

@@ -11,7 +11,7 @@ use cm_e2e::TestStack;
 
 use crate::cli::{Args, Scenario};
 use crate::report::{Machine, Report, load_avg};
-use crate::{apply, fanout, publish, script, turn};
+use crate::{apply, fanout, jobs, publish, script, turn};
 
 pub async fn run(args: &Args) -> anyhow::Result<Report> {
     let started = Instant::now();
@@ -22,7 +22,12 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         progress(started, "publish");
         rows.extend(publish::run(args.events, args.warmup).await?);
     }
-    let stacked = [Scenario::Apply, Scenario::Turn, Scenario::Fanout];
+    let stacked = [
+        Scenario::Apply,
+        Scenario::Turn,
+        Scenario::Fanout,
+        Scenario::Jobs,
+    ];
     if stacked.iter().any(|s| args.wants(*s)) {
         progress(started, "starting the stack");
         let stack = TestStack::start(script::script()?).await?;
@@ -39,6 +44,10 @@ pub async fn run(args: &Args) -> anyhow::Result<Report> {
         if args.wants(Scenario::Fanout) {
             progress(started, "fanout");
             rows.extend(fanout::run(&stack, args.clients, args.iterations, args.warmup).await?);
+        }
+        if args.wants(Scenario::Jobs) {
+            progress(started, "jobs");
+            rows.extend(jobs::run(&stack, args.jobs, args.warmup).await?);
         }
     }
     progress(started, "done");
