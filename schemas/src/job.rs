@@ -61,6 +61,13 @@ pub struct NoopJob {
     pub fatal: bool,
 }
 
+/// Most attempts a job may ask for (`maxAttempts`).
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Longest per-attempt time-out a job may ask for (`timeoutMs`): 24 hours.
+pub const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
+/// Longest dedupe key, project or session id of a job, in bytes (they are ids, not documents).
+pub const MAX_KEY_LEN: usize = 255;
+
 fn v1() -> u32 {
     1
 }
