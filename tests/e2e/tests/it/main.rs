@@ -11,6 +11,7 @@ mod edge;
 mod errors;
 mod failures;
 mod idempotency;
+mod jobs;
 mod lifecycle;
 mod openapi;
 mod operator;
