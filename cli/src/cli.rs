@@ -3,8 +3,8 @@
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    account, api, apps, bus, completions, config, controls, db, mcp, models, profile, projects,
-    requests, runtime, sessions, settings, skills, stream, system,
+    account, api, apps, bus, completions, config, controls, db, jobs, mcp, models, profile,
+    projects, requests, runtime, sessions, settings, skills, stream, system,
 };
 use crate::up;
 
@@ -20,7 +20,8 @@ Examples:
   codex-manager up down
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 auth, 4 not found, 5 conflict, 6 server,
-7 unreachable, 8 turn failed, 9 turn interrupted (see docs/cli.md).")]
+7 unreachable, 8 turn failed, 9 turn interrupted, 10 job failed, 11 job canceled
+(see docs/cli.md).")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -88,6 +89,8 @@ pub enum Command {
     ToolInput(requests::ToolInputArgs),
     /// Dynamic tool calls a turn waits on.
     ToolCalls(requests::ToolCallsArgs),
+    /// Durable jobs: enqueue (and wait), list, get, cancel.
+    Jobs(jobs::Args),
     /// Per-turn controls: defaults, locks, per session.
     Controls(controls::Args),
     /// Free-form settings, global or per session.

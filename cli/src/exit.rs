@@ -13,6 +13,8 @@
 //! | 7 | unreachable | no HTTP answer at all (connection refused, DNS, time-out) |
 //! | 8 | turn failed | `sessions send --wait`: the turn ended `failed` |
 //! | 9 | turn interrupted | `sessions send --wait`: the turn ended `interrupted` |
+//! | 10 | job failed | `jobs enqueue --wait`: the job ended `failed` |
+//! | 11 | job canceled | `jobs enqueue --wait`: the job ended `canceled` |
 
 use cm_schemas::{BusError, ErrorCode};
 use serde_json::{Value, json};
@@ -29,6 +31,8 @@ pub enum Class {
     Unreachable = 7,
     TurnFailed = 8,
     TurnInterrupted = 9,
+    JobFailed = 10,
+    JobCanceled = 11,
 }
 
 impl Class {
@@ -47,6 +51,8 @@ impl Class {
             Class::Unreachable => "unreachable",
             Class::TurnFailed => "turn_failed",
             Class::TurnInterrupted => "turn_interrupted",
+            Class::JobFailed => "job_failed",
+            Class::JobCanceled => "job_canceled",
         }
     }
 

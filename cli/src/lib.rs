@@ -109,6 +109,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Approvals(a) => commands::requests::approvals(&ctx, a).await,
         Command::ToolInput(a) => commands::requests::tool_input(&ctx, a).await,
         Command::ToolCalls(a) => commands::requests::tool_calls(&ctx, a).await,
+        Command::Jobs(a) => commands::jobs::run(&ctx, a).await,
         Command::Controls(a) => commands::controls::run(&ctx, a).await,
         Command::Settings(a) => commands::settings::run(&ctx, a).await,
         Command::Models(a) => commands::models::run(&ctx, a).await,

@@ -56,7 +56,7 @@ impl Job {
     /// under `spec.`. The enqueue answers it as `validation`.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
         match self {
-            Job::Noop(_) => Ok(()),
+            Job::Noop(j) => j.check(),
             Job::AgentInstruction(j) => j.check(),
         }
     }
@@ -69,7 +69,8 @@ impl Job {
 pub struct NoopJob {
     #[serde(default = "v1")]
     pub version: u32,
-    /// Sleep this long before finishing (cancellation and time-outs interrupt it).
+    /// Sleep this long before finishing, at most [`MAX_NOOP_SLEEP_MS`] (cancellation and
+    /// time-outs interrupt it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sleep_ms: Option<u64>,
     #[serde(default)]
@@ -77,6 +78,29 @@ pub struct NoopJob {
     #[serde(default)]
     pub fatal: bool,
 }
+
+/// Longest `sleepMs` of a `noop` job: ten minutes. A test job needs no more, and a client must
+/// not be able to hold the worker's slots for a day with one request.
+pub const MAX_NOOP_SLEEP_MS: u64 = 10 * 60 * 1000;
+
+impl NoopJob {
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.sleep_ms.is_some_and(|ms| ms > MAX_NOOP_SLEEP_MS) {
+            return Err((
+                "spec.sleepMs",
+                format!("sleepMs must be at most {MAX_NOOP_SLEEP_MS}"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Most attempts a job may ask for (`maxAttempts`).
+pub const MAX_ATTEMPTS: u32 = 100;
+/// Longest per-attempt time-out a job may ask for (`timeoutMs`): 24 hours.
+pub const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
+/// Longest dedupe key, project or session id of a job, in bytes (they are ids, not documents).
+pub const MAX_KEY_LEN: usize = 255;
 
 /// Longest `instruction` of an `agent_instruction` job, in bytes.
 pub const MAX_INSTRUCTION_BYTES: usize = 64 * 1024;
@@ -425,6 +449,15 @@ mod tests {
         let missing =
             serde_json::from_value::<Job>(serde_json::json!({"kind": "agent_instruction"}));
         assert!(missing.is_err(), "instruction is required");
+        let sleep = MAX_NOOP_SLEEP_MS + 1;
+        assert_eq!(
+            field(serde_json::json!({"kind": "noop", "sleepMs": sleep})),
+            Some("spec.sleepMs")
+        );
+        assert_eq!(
+            field(serde_json::json!({"kind": "noop", "sleepMs": 5})),
+            None
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod completions;
 pub mod config;
 pub mod controls;
 pub mod db;
+pub mod jobs;
 pub mod mcp;
 pub mod models;
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub fn all_ops() -> Vec<(&'static str, &'static Op)> {
         sessions::OPS,
         stream::OPS,
         requests::OPS,
+        jobs::OPS,
         controls::OPS,
         settings::OPS,
         models::OPS,

@@ -10,6 +10,7 @@
 mod cli;
 mod cm;
 mod errors;
+mod jobs;
 mod journey;
 mod retries;
 mod support;

@@ -44,9 +44,19 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
     }
 }
 
-/// What `Retry-After` says on `503 unavailable` and `429`: a dependency that
-/// restarts or a slot that frees up is usually back within a second.
-const RETRY_AFTER_SECS: &str = "1";
+/// What `Retry-After` says on `503 unavailable` and `429` when the error names no wait of its
+/// own: a dependency that restarts or a slot that frees up is usually back within a second.
+const RETRY_AFTER_SECS: u64 = 1;
+/// The longest wait an error's `details.retryAfterSecs` may ask for.
+const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
+/// `Retry-After` of an error: its `details.retryAfterSecs` when it names one (the queue worker's
+/// `queue_full`), 1 to [`MAX_RETRY_AFTER_SECS`], else [`RETRY_AFTER_SECS`].
+pub fn retry_after_secs(e: &BusError) -> u64 {
+    e.details["retryAfterSecs"]
+        .as_u64()
+        .map_or(RETRY_AFTER_SECS, |s| s.clamp(1, MAX_RETRY_AFTER_SECS))
+}
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -57,7 +67,7 @@ impl IntoResponse for ApiError {
         let mut resp = (status, Json(serde_json::json!({ "error": self.0 }))).into_response();
         if matches!(self.0.code, ErrorCode::Unavailable | ErrorCode::RateLimited) {
             resp.headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs(&self.0)));
         }
         resp
     }
@@ -193,5 +203,29 @@ mod tests {
         assert_eq!(e(415, "x").details["field"], "Content-Type");
         assert_eq!(e(500, "x").code, ErrorCode::Internal);
         assert_eq!(status_of(ErrorCode::MethodNotAllowed).as_u16(), 405);
+    }
+
+    #[test]
+    fn retry_after_follows_the_errors_own_wait() {
+        let full = |secs: serde_json::Value| {
+            BusError::new(ErrorCode::RateLimited, "queue full")
+                .with_details(json!({ "reason": "queue_full", "retryAfterSecs": secs }))
+        };
+        let header = |e: BusError| {
+            ApiError(e)
+                .into_response()
+                .headers()
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok().map(str::to_owned))
+        };
+        assert_eq!(header(full(json!(5))).as_deref(), Some("5"));
+        assert_eq!(header(full(json!(0))).as_deref(), Some("1"));
+        assert_eq!(header(full(json!(1_000_000))).as_deref(), Some("3600"));
+        assert_eq!(header(full(json!("x"))).as_deref(), Some("1"));
+        let plain = BusError::new(ErrorCode::RateLimited, "too many streams");
+        assert_eq!(header(plain).as_deref(), Some("1"));
+        let down = BusError::unavailable("session", "down");
+        assert_eq!(header(down).as_deref(), Some("1"));
+        assert_eq!(header(BusError::validation("x", "y")), None);
     }
 }

@@ -26,6 +26,14 @@ pub const MAX_LIMIT: u32 = 200;
 /// A page cursor as the session service writes `nextCursor`: microseconds, `~`, the last id.
 pub const CURSOR_PATTERN: &str = r"^[0-9]{1,16}~[^\x00-\x1f\x7f-\x9f]{1,200}$";
 
+/// A page cursor of `GET /api/jobs`: the queue worker's `nextCursor`, the last job id of the
+/// previous page (a UUID, in its hyphenated form).
+pub const JOB_CURSOR_PATTERN: &str =
+    "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+/// A job kind as a filter (`?kind=` of `GET /api/jobs`): 1 to 64 of `a-z 0-9 _ -`, as the
+/// worker names kinds (`noop`).
+pub const JOB_KIND_PATTERN: &str = "^[a-z0-9_-]{1,64}$";
+
 /// Longest path id (session, project, request, transcript entry, MCP server), in characters.
 pub const MAX_ID_LEN: usize = 200;
 /// A path id: 1 to [`MAX_ID_LEN`] characters, none of them a control character, whitespace,
@@ -92,6 +100,41 @@ pub fn check_cursor(cursor: Option<&str>) -> Result<(), BusError> {
             "cursor must be the nextCursor of a previous page",
         ))
     }
+}
+
+/// A job cursor (see [`JOB_CURSOR_PATTERN`]).
+pub fn check_job_cursor(cursor: Option<&str>) -> Result<(), BusError> {
+    let Some(c) = cursor else { return Ok(()) };
+    if c.len() == 36 && uuid::Uuid::try_parse(c).is_ok() && c.as_bytes()[8] == b'-' {
+        Ok(())
+    } else {
+        Err(BusError::validation(
+            "cursor",
+            "cursor must be the nextCursor of a previous page",
+        ))
+    }
+}
+
+/// A job kind filter (see [`JOB_KIND_PATTERN`]).
+pub fn check_job_kind(kind: Option<&str>) -> Result<(), BusError> {
+    let Some(k) = kind else { return Ok(()) };
+    let ok = (1..=64).contains(&k.len())
+        && k.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(BusError::validation(
+            "kind",
+            "kind must be 1 to 64 of a-z 0-9 _ -",
+        ))
+    }
+}
+
+/// A job's path id: the worker's ids are UUIDs, so any other id names no job (`404`, like an
+/// unknown UUID).
+pub fn job_id(id: &str) -> Result<uuid::Uuid, BusError> {
+    uuid::Uuid::try_parse(id).map_err(|_| BusError::not_found("job", id))
 }
 
 /// A path id (see [`ID_PATTERN`]).
@@ -218,6 +261,12 @@ mod tests {
         assert!(check_id("id", "019ab3c4-1111-7aaa-8bbb-0c0d0e0f1011").is_ok());
         assert!(check_key("ui.preferences").is_ok());
         assert!(check_key("ui prefs").is_err());
+        assert!(check_job_cursor(Some("0193b0c2-5a7e-7f10-8c2d-4e6f8a9b0c1d")).is_ok());
+        assert!(check_job_cursor(Some("0193b0c25a7e7f108c2d4e6f8a9b0c1d")).is_err());
+        assert!(check_job_cursor(Some("1733560000000000~abc")).is_err());
+        assert!(check_job_kind(Some("noop")).is_ok());
+        assert!(check_job_kind(Some("No op")).is_err());
+        assert!(job_id("nope").is_err());
     }
 
     proptest! {
@@ -232,6 +281,21 @@ mod tests {
             let _ = check_id("id", &s);
             let _ = check_key(&s);
             let _ = check_name("name", &s);
+            let _ = check_job_cursor(Some(&s));
+            let _ = check_job_kind(Some(&s));
+            let _ = job_id(&s);
+        }
+
+        #[test]
+        fn job_cursors_matching_the_pattern_are_accepted(
+            c in "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+        ) {
+            prop_assert!(check_job_cursor(Some(&c)).is_ok());
+        }
+
+        #[test]
+        fn job_kinds_matching_the_pattern_are_accepted(k in "[a-z0-9_-]{1,64}") {
+            prop_assert!(check_job_kind(Some(&k)).is_ok());
         }
 
         #[test]

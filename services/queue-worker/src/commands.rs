@@ -3,18 +3,15 @@
 use std::sync::Arc;
 
 use cm_schemas::BusError;
-use cm_schemas::job::{EnqueueJob, Enqueued, Job, JobInfo, JobPage, JobRef, ListJobs};
+use cm_schemas::job::{
+    EnqueueJob, Enqueued, Job, JobInfo, JobPage, JobRef, ListJobs, MAX_ATTEMPTS,
+    MAX_KEY_LEN as MAX_KEY, MAX_TIMEOUT_MS,
+};
 use cm_schemas::queue::{Empty, QueueStats};
 
 use crate::engine::Engine;
 use crate::engine::row::col;
 use crate::engine::store::{self, NewJob};
-
-/// Longest per-attempt time-out a job may ask for.
-const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
-const MAX_ATTEMPTS: u32 = 100;
-/// Longest dedupe key, project or session id (they are ids, not documents).
-const MAX_KEY: usize = 255;
 
 pub async fn enqueue(engine: Arc<Engine>, req: EnqueueJob) -> Result<Enqueued, BusError> {
     let new = check(&engine, req)?;

@@ -91,15 +91,23 @@ impl Api {
         session: &str,
         last_event_id: Option<u64>,
     ) -> anyhow::Result<SseStream> {
-        let mut req = self
-            .http
-            .get(self.url(&format!("/api/sessions/{session}/events")))
-            .bearer_auth(&self.token);
+        self.stream(&format!("/api/sessions/{session}/events"), last_event_id)
+            .await
+    }
+
+    /// Opens any SSE stream of the API (`/api/events?scope=job...`), resuming after
+    /// `last_event_id` when given.
+    pub async fn stream(
+        &self,
+        path: &str,
+        last_event_id: Option<u64>,
+    ) -> anyhow::Result<SseStream> {
+        let mut req = self.http.get(self.url(path)).bearer_auth(&self.token);
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id.to_string());
         }
         let resp = req.send().await?;
-        anyhow::ensure!(resp.status().is_success(), "events: {}", resp.status());
+        anyhow::ensure!(resp.status().is_success(), "{path}: {}", resp.status());
         let stream = resp
             .bytes_stream()
             .eventsource()

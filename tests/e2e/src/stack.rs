@@ -58,6 +58,7 @@ pub struct TestStack {
     running: HashMap<Service, Running>,
     bridge_hook: Box<dyn Fn(&mut cm_runtime_bridge::Config) + Send + Sync>,
     gateway_hook: Box<dyn Fn(&mut cm_gateway::Config) + Send + Sync>,
+    queue_hook: Box<dyn Fn(&mut cm_queue_worker::Config) + Send + Sync>,
 }
 
 impl TestStack {
@@ -114,6 +115,7 @@ impl TestStack {
             running: HashMap::new(),
             bridge_hook: Box::new(bridge),
             gateway_hook: Box::new(gateway),
+            queue_hook: Box::new(|_| {}),
         };
         for svc in [
             Service::Session,
@@ -165,7 +167,8 @@ impl TestStack {
                 tokio::spawn(async move { cm_session::run(cfg, bus, t).await })
             }
             Service::QueueWorker => {
-                let cfg = cm_queue_worker::Config::new(self.queue_db.clone());
+                let mut cfg = cm_queue_worker::Config::new(self.queue_db.clone());
+                (self.queue_hook)(&mut cfg);
                 tokio::spawn(async move { cm_queue_worker::run(cfg, bus, t).await })
             }
             Service::RuntimeBridge => {
@@ -227,6 +230,16 @@ impl TestStack {
             },
         );
         Ok(())
+    }
+
+    /// Sets the queue worker's configuration hook (capacity, time-outs) and restarts the worker
+    /// with it; the hook applies again on every later restart.
+    pub async fn configure_queue_worker(
+        &mut self,
+        hook: impl Fn(&mut cm_queue_worker::Config) + Send + Sync + 'static,
+    ) -> anyhow::Result<()> {
+        self.queue_hook = Box::new(hook);
+        self.restart_service(Service::QueueWorker).await
     }
 
     /// Stops a service gracefully and waits for it to finish.

@@ -5,6 +5,7 @@
 //! contract, where the gateway and the session service enforce it.
 
 use cm_schemas::controls::{ApprovalPolicy, CONTROL_KEYS, MAX_MODEL_LEN};
+use cm_schemas::job;
 use cm_schemas::session::TRANSCRIPT_ROLES;
 use serde_json::{Map, Value, json};
 
@@ -86,6 +87,33 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
         ("CreateSession", "owner", json!({ "not": {} })),
         ("EntryBody", "role", one_of(&TRANSCRIPT_ROLES, false)),
         ("EntryBody", "turnId", json!({ "minLength": 1 })),
+        // What the queue worker checks (`services/queue-worker/src/commands.rs`); the ids
+        // also what the gateway checks of every id.
+        (
+            "EnqueueJob",
+            "maxAttempts",
+            json!({ "minimum": 1, "maximum": job::MAX_ATTEMPTS }),
+        ),
+        (
+            "EnqueueJob",
+            "timeoutMs",
+            json!({ "minimum": 1, "maximum": job::MAX_TIMEOUT_MS }),
+        ),
+        (
+            "EnqueueJob",
+            "dedupeKey",
+            json!({ "minLength": 1, "maxLength": job::MAX_KEY_LEN }),
+        ),
+        (
+            "EnqueueJob",
+            "projectId",
+            json!({ "pattern": crate::params::ID_PATTERN }),
+        ),
+        (
+            "EnqueueJob",
+            "sessionId",
+            json!({ "pattern": crate::params::ID_PATTERN }),
+        ),
     ];
     // turn/start of the pinned runtime knows no `on-failure` (its AskForApproval is untrusted,
     // on-request, never or granular): a turn's override cannot be it, though the session's

@@ -84,6 +84,10 @@ const TAGS: &[(&str, &str)] = &[
         "settings",
         "Free-form settings by key, global or per session",
     ),
+    (
+        "jobs",
+        "Durable jobs run by the queue worker: enqueue, list, get, cancel",
+    ),
     ("models", "Models the runtime offers"),
     ("account", "The runtime's account and login"),
     ("config", "The runtime's configuration"),
@@ -154,7 +158,7 @@ fn decorate_operation(path: &str, method: &str, op: &mut Value) {
     }
     for p in &mut params {
         if !system {
-            constrain_param(p);
+            constrain_param(path, p);
         }
     }
     if method == "post" {

@@ -19,8 +19,27 @@ pub(super) fn path_param_schema(name: &str) -> Value {
 }
 
 /// Ranges the gateway enforces on shared query and header parameters, stated in the schema.
-pub(super) fn constrain_param(p: &mut Value) {
+pub(super) fn constrain_param(path: &str, p: &mut Value) {
     let (name, place) = (p["name"].as_str().unwrap_or_default(), p["in"].as_str());
+    if path == "/api/jobs" {
+        match (name, place) {
+            ("cursor", Some("query")) => {
+                p["schema"] =
+                    json!({ "type": "string", "pattern": crate::params::JOB_CURSOR_PATTERN });
+                return;
+            }
+            ("kind", Some("query")) => {
+                p["schema"] =
+                    json!({ "type": "string", "pattern": crate::params::JOB_KIND_PATTERN });
+                return;
+            }
+            ("state", Some("query")) => {
+                p["schema"] = json!({ "$ref": "#/components/schemas/JobState" });
+                return;
+            }
+            _ => {}
+        }
+    }
     match (name, place) {
         ("Last-Event-ID", Some("header")) => {
             p["schema"] = json!({ "type": "string", "pattern": crate::params::SEQ_PATTERN });
@@ -76,6 +95,7 @@ pub(super) fn path_params(path: &str) -> Vec<&str> {
 pub(super) fn describe_path_param(path: &str, name: &str) -> &'static str {
     match name {
         "id" if path.starts_with("/api/projects/") => "Project id",
+        "id" if path.starts_with("/api/jobs/") => "Job id (a UUID; any other id names no job)",
         "id" => "Session id (the app-server thread id)",
         "request_id" | "requestId" => "Pending request id (from `request.opened` or the list)",
         "key" => "Setting key: letters, digits, `.`, `_` and `-`, at most 128",

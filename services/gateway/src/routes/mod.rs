@@ -7,6 +7,7 @@
 mod controls;
 mod events;
 mod health;
+mod jobs;
 mod lifecycle;
 mod projects;
 mod requests;
@@ -85,6 +86,10 @@ pub(crate) fn documented() -> OpenApiRouter<AppState> {
             controls::patch_session_setting,
             controls::delete_session_setting
         ))
+        // Durable jobs (Q1).
+        .routes(routes!(jobs::enqueue, jobs::list))
+        .routes(routes!(jobs::get))
+        .routes(routes!(jobs::cancel))
 }
 
 /// The public routes but the API description, which `crate::openapi` routes itself.

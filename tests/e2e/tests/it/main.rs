@@ -12,6 +12,7 @@ mod edge;
 mod errors;
 mod failures;
 mod idempotency;
+mod jobs;
 mod lifecycle;
 mod openapi;
 mod operator;
