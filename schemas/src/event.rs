@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+pub use crate::item::{DeltaStream, ItemType};
 use crate::job::JobInfo;
 use crate::project::ProjectInfo;
 use crate::request::{PendingRequest, RequestOutcome};
 use crate::session::SessionInfo;
-use crate::wire_enum::wire_enum;
 
 pub use crate::scope::Scope;
 
@@ -70,21 +70,6 @@ pub struct StreamedEvent {
     pub event: Event,
 }
 
-/// Which text stream of an item a delta extends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum DeltaStream {
-    /// Agent message text.
-    Text,
-    ReasoningSummary,
-    ReasoningText,
-    /// Command execution output.
-    CommandOutput,
-    /// File change tool output.
-    FileChangeOutput,
-    Other,
-}
-
 /// How a turn ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -103,32 +88,6 @@ impl TurnStatus {
             TurnStatus::Interrupted => "interrupted",
             TurnStatus::Failed => "failed",
         }
-    }
-}
-
-wire_enum! {
-    /// The runtime's item type (`ThreadItem.type` of app-server). A type a newer runtime adds
-    /// is stored and passed on as it came.
-    pub enum ItemType(open) {
-        UserMessage = "userMessage",
-        HookPrompt = "hookPrompt",
-        AgentMessage = "agentMessage",
-        FunctionCallOutput = "functionCallOutput",
-        Plan = "plan",
-        Reasoning = "reasoning",
-        CommandExecution = "commandExecution",
-        FileChange = "fileChange",
-        McpToolCall = "mcpToolCall",
-        DynamicToolCall = "dynamicToolCall",
-        CollabAgentToolCall = "collabAgentToolCall",
-        SubAgentActivity = "subAgentActivity",
-        WebSearch = "webSearch",
-        ImageView = "imageView",
-        Sleep = "sleep",
-        ImageGeneration = "imageGeneration",
-        EnteredReviewMode = "enteredReviewMode",
-        ExitedReviewMode = "exitedReviewMode",
-        ContextCompaction = "contextCompaction",
     }
 }
 

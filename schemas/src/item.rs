@@ -1,12 +1,55 @@
-//! What a transcript shows of a runtime item, in one place: its readable text, the type a
-//! delta implies when it arrives before its item, and its final status. The session service's
-//! projection, the [`crate::Transcript`] fold and the tests use these; the web client mirrors
-//! them in `web/src/state/items.ts`, and the golden fixtures under `schemas/fixtures/` keep the
-//! two equal.
+//! Runtime items: their types, the streams their deltas extend, and what a transcript shows of
+//! one, in one place: its readable text, the type a delta implies when it arrives before its
+//! item, and its final status. The session service's projection, the [`crate::Transcript`] fold
+//! and the tests use these; the web client mirrors them in `web/src/state/items.ts`, and the
+//! golden fixtures under `schemas/fixtures/` keep the two equal.
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::event::DeltaStream;
+use crate::wire_enum::wire_enum;
+
+/// Which text stream of an item a delta extends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum DeltaStream {
+    /// Agent message text.
+    Text,
+    ReasoningSummary,
+    ReasoningText,
+    /// Command execution output.
+    CommandOutput,
+    /// File change tool output.
+    FileChangeOutput,
+    Other,
+}
+
+wire_enum! {
+    /// The runtime's item type (`ThreadItem.type` of app-server). A type a newer runtime adds
+    /// is stored and passed on as it came.
+    pub enum ItemType(open) {
+        UserMessage = "userMessage",
+        HookPrompt = "hookPrompt",
+        AgentMessage = "agentMessage",
+        FunctionCallOutput = "functionCallOutput",
+        Plan = "plan",
+        Reasoning = "reasoning",
+        CommandExecution = "commandExecution",
+        FileChange = "fileChange",
+        McpToolCall = "mcpToolCall",
+        DynamicToolCall = "dynamicToolCall",
+        CollabAgentToolCall = "collabAgentToolCall",
+        SubAgentActivity = "subAgentActivity",
+        WebSearch = "webSearch",
+        ImageView = "imageView",
+        Sleep = "sleep",
+        ImageGeneration = "imageGeneration",
+        EnteredReviewMode = "enteredReviewMode",
+        ExitedReviewMode = "exitedReviewMode",
+        ContextCompaction = "contextCompaction",
+    }
+}
 
 /// The human-readable text of a runtime item, where it has one (`None`: keep the deltas).
 pub fn item_text(item: &Value) -> Option<String> {

@@ -157,7 +157,7 @@ pub struct TurnRecord {
 pub struct ItemRecord {
     pub id: String,
     /// The runtime's item type.
-    pub item_type: crate::event::ItemType,
+    pub item_type: crate::item::ItemType,
     /// `streaming`, `completed` or `canceled`.
     pub status: String,
     /// Text accumulated from deltas; replaced by the authoritative text on completion.

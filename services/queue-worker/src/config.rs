@@ -1,5 +1,5 @@
-//! The queue worker's settings. Defaults suit one machine; `main.rs` exposes the ones an operator
-//! tunes (capacity, concurrency, lease) as flags.
+//! The queue worker's settings. Defaults suit one machine; [`EngineArgs`] exposes the ones an
+//! operator tunes (capacity, concurrency, lease) as flags.
 
 use std::time::Duration;
 
@@ -65,5 +65,35 @@ impl Default for EngineConfig {
             max_active_per_project: 1_000,
             queue_full_retry_after: Duration::from_secs(5),
         }
+    }
+}
+
+/// The engine settings an operator tunes, as flags (and environment variables).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// Jobs this worker runs at once.
+    #[arg(long, env = "CM_QUEUE_CONCURRENCY", default_value_t = 16)]
+    concurrency: usize,
+    /// Jobs queued or running at once over all projects; one more is refused (`queue_full`).
+    #[arg(long, env = "CM_QUEUE_MAX_ACTIVE", default_value_t = 10_000)]
+    max_active: u64,
+    /// Jobs queued or running at once in one project.
+    #[arg(long, env = "CM_QUEUE_MAX_ACTIVE_PER_PROJECT", default_value_t = 1_000)]
+    max_active_per_project: u64,
+    /// Seconds a running job stays this worker's without a renewal: how long a killed
+    /// worker's jobs wait before they are retried.
+    #[arg(long, env = "CM_QUEUE_LEASE_SECS", default_value_t = 15)]
+    lease_secs: u64,
+}
+
+impl EngineArgs {
+    /// The worker's configuration for `database_url` with these flags.
+    pub fn config(&self, database_url: String) -> Config {
+        let mut cfg = Config::new(database_url);
+        cfg.engine.concurrency = self.concurrency.max(1);
+        cfg.engine.max_active = self.max_active;
+        cfg.engine.max_active_per_project = self.max_active_per_project;
+        cfg.engine.lease = Duration::from_secs(self.lease_secs.max(1));
+        cfg
     }
 }

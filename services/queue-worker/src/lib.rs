@@ -14,7 +14,7 @@ use cm_schemas::commands::queue;
 use cm_schemas::subjects::{prefix, service};
 use tokio_util::sync::CancellationToken;
 
-pub use config::{Config, EngineConfig};
+pub use config::{Config, EngineArgs, EngineConfig};
 use engine::{Engine, dispatch, lease, outbox};
 
 mod embedded {
