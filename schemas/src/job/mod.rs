@@ -102,8 +102,13 @@ pub const MAX_TIMEOUT_MS: u64 = 24 * 3600 * 1000;
 /// Longest dedupe key, project or session id of a job, in bytes (they are ids, not documents).
 pub const MAX_KEY_LEN: usize = 255;
 
-/// Longest `instruction` of an `agent_instruction` job, in bytes.
-pub const MAX_INSTRUCTION_BYTES: usize = 64 * 1024;
+/// Longest `instruction` of an `agent_instruction` job, in characters (what JSON Schema's
+/// `maxLength` counts, so the document and the check agree).
+pub const MAX_INSTRUCTION_CHARS: usize = 64 * 1024;
+/// Longest `cwd`, in characters.
+pub const MAX_CWD_CHARS: usize = 4096;
+/// Longest `model`, in characters.
+pub const MAX_MODEL_CHARS: usize = 200;
 
 /// `kind: "agent_instruction"`: one instruction, one turn, in a session of its own.
 ///
@@ -118,7 +123,7 @@ pub const MAX_INSTRUCTION_BYTES: usize = 64 * 1024;
 pub struct AgentInstructionJob {
     #[serde(default = "v1")]
     pub version: u32,
-    /// The user message of the turn: 1 to [`MAX_INSTRUCTION_BYTES`] bytes, not blank.
+    /// The user message of the turn: at most [`MAX_INSTRUCTION_CHARS`] characters, not blank.
     pub instruction: String,
     /// Working directory of the worker session (absolute); the project's (the enqueue's
     /// `projectId`), else the runtime's default, when absent.
@@ -148,35 +153,48 @@ impl AgentInstructionJob {
         if self.instruction.trim().is_empty() {
             return Err(("spec.instruction", "instruction must not be blank".into()));
         }
-        if self.instruction.len() > MAX_INSTRUCTION_BYTES {
+        if self.instruction.chars().count() > MAX_INSTRUCTION_CHARS {
             return Err((
                 "spec.instruction",
-                format!("instruction is longer than {MAX_INSTRUCTION_BYTES} bytes"),
+                format!("instruction is longer than {MAX_INSTRUCTION_CHARS} characters"),
             ));
         }
         for (field, cwd) in [
             ("spec.cwd", &self.cwd),
             ("spec.overrides.cwd", &self.overrides.cwd),
         ] {
-            if cwd
-                .as_ref()
-                .is_some_and(|c| !c.starts_with('/') || c.len() > 4096)
-            {
+            if cwd.as_deref().is_some_and(|c| !absolute_path(c)) {
                 return Err((
                     field,
-                    "cwd must be an absolute path of at most 4096 bytes".into(),
+                    format!(
+                        "cwd must be an absolute path of at most {MAX_CWD_CHARS} characters, \
+                         without control characters"
+                    ),
                 ));
             }
         }
         if self
             .model
             .as_ref()
-            .is_some_and(|m| m.is_empty() || m.len() > 200)
+            .is_some_and(|m| m.trim().is_empty() || m.chars().count() > MAX_MODEL_CHARS)
         {
-            return Err(("spec.model", "model must be 1..=200 bytes".into()));
+            return Err((
+                "spec.model",
+                format!("model must not be blank, at most {MAX_MODEL_CHARS} characters"),
+            ));
         }
         Ok(())
     }
+}
+
+/// An absolute path of at most [`MAX_CWD_CHARS`] characters without control characters: the
+/// rule the OpenAPI document states as a pattern for every `cwd`.
+fn absolute_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.chars().count() <= MAX_CWD_CHARS
+        && !path
+            .chars()
+            .any(|c| matches!(u32::from(c), 0..=0x1f | 0x7f..=0x9f))
 }
 
 fn v1() -> u32 {

@@ -39,7 +39,7 @@ fn an_agent_instruction_is_checked_beyond_its_types() {
             .and_then(|j| j.check().err())
             .map(|(f, _)| f)
     };
-    let long = "x".repeat(MAX_INSTRUCTION_BYTES + 1);
+    let long = "x".repeat(MAX_INSTRUCTION_CHARS + 1);
     assert_eq!(
         field(serde_json::json!({"kind": "agent_instruction", "instruction": " "})),
         Some("spec.instruction")

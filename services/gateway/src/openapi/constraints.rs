@@ -150,10 +150,70 @@ fn table() -> Vec<(&'static str, &'static str, Value)> {
     rows
 }
 
+/// What the queue worker checks of each job kind's fields (`cm_schemas::job`, `Job::check`),
+/// merged into the variants of the `Job` component by their `kind`.
+fn job_table() -> Vec<(&'static str, &'static str, Value)> {
+    let version = json!({ "minimum": 1, "maximum": 1 });
+    vec![
+        ("noop", "version", version.clone()),
+        (
+            "noop",
+            "sleepMs",
+            json!({ "maximum": job::MAX_NOOP_SLEEP_MS }),
+        ),
+        ("agent_instruction", "version", version),
+        (
+            "agent_instruction",
+            "instruction",
+            json!({ "pattern": NOT_BLANK, "maxLength": job::MAX_INSTRUCTION_CHARS }),
+        ),
+        (
+            "agent_instruction",
+            "cwd",
+            json!({ "pattern": ABSOLUTE_PATH, "maxLength": job::MAX_CWD_CHARS }),
+        ),
+        (
+            "agent_instruction",
+            "model",
+            json!({ "pattern": NOT_BLANK, "maxLength": job::MAX_MODEL_CHARS }),
+        ),
+    ]
+}
+
+fn apply_jobs(schemas: &mut Map<String, Value>) {
+    let Some(variants) = schemas
+        .get_mut("Job")
+        .and_then(|j| j.get_mut("oneOf"))
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for variant in variants {
+        let kind = variant["properties"]["kind"]["const"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for (of, property, extra) in job_table() {
+            if of != kind {
+                continue;
+            }
+            if let (Some(prop), Value::Object(extra)) = (
+                variant["properties"]
+                    .get_mut(property)
+                    .and_then(Value::as_object_mut),
+                extra,
+            ) {
+                prop.extend(extra);
+            }
+        }
+    }
+}
+
 /// Merges the table into `components.schemas`; `required` marks fields a body must carry even
 /// though their type has a default (`MoveBody.toProjectId`: an empty body must not unassign a
 /// whole project).
 pub fn apply(schemas: &mut Map<String, Value>) {
+    apply_jobs(schemas);
     for (component, property, extra) in table() {
         let Some(prop) = schemas
             .get_mut(component)
