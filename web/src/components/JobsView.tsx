@@ -18,7 +18,7 @@ function JobRow({ j, now, pending, onCancel }: { j: JobInfo; now: number; pendin
       <div className="job-main">
         <div className="job-line">
           <span className="job-kind">{j.kind}</span>
-          <span className="badge" data-state={j.state}>
+          <span className="job-state" data-state={j.state}>
             {canceling ? 'canceling' : j.state}
           </span>
           {j.priority === 'interactive' && <span className="tag">interactive</span>}
@@ -31,7 +31,7 @@ function JobRow({ j, now, pending, onCancel }: { j: JobInfo; now: number; pendin
           {j.priority !== 'interactive' && <span>{j.priority}</span>}
           {took && <span>took {took}</span>}
           <span className="job-id" title={j.id}>
-            {j.id.slice(0, 8)}
+            {j.id.slice(-8)}
           </span>
         </div>
         {summary && (
