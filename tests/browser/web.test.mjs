@@ -638,6 +638,49 @@ describe('web UI', { timeout: 900_000 }, () => {
     await context.close();
   });
 
+  test('jobs: a quick job completes, a slow one runs and is canceled from the view (desktop and phone)', { timeout: 120_000 }, async () => {
+    const slow = (await api('POST', '/api/jobs', { spec: { kind: 'noop', sleepMs: 30000 }, priority: 'interactive' }, { 'Idempotency-Key': `jobs-slow-${Date.now()}` })).job;
+    const quick = (await api('POST', '/api/jobs', { spec: { kind: 'noop' } }, { 'Idempotency-Key': `jobs-quick-${Date.now()}` })).job;
+    const { context, page } = await signedIn();
+    await page.click('#nav-jobs');
+    await page.locator('#jobs').waitFor();
+    assert.match(page.url(), /#jobs/);
+    const row = (id) => page.locator(`.job[data-job-id="${id}"]`);
+    await row(quick.id).and(page.locator('[data-state="completed"]')).waitFor({ timeout: 30_000 });
+    await row(slow.id).and(page.locator('[data-state="running"]')).waitFor({ timeout: 30_000 });
+    assert.equal(await row(quick.id).locator('.job-cancel').count(), 0, 'no Cancel on a finished job');
+    assert.match(await row(quick.id).locator('.job-meta').innerText(), /attempt 1\/3/);
+    await live(page);
+    await shot(page, 'jobs');
+    // The phone layout of the same view: the rows fit, the sidebar is tucked away.
+    const phone = await signedIn({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await phone.page.goto(`${BASE}/#jobs`);
+    await phone.page.locator(`.job[data-job-id="${slow.id}"][data-state="running"]`).waitFor();
+    await live(phone.page);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (overflow ${overflow}px)`);
+    const cancelBox = await phone.page.locator(`.job[data-job-id="${slow.id}"] .job-cancel`).boundingBox();
+    assert.ok(cancelBox && cancelBox.x + cancelBox.width <= 390, 'the Cancel button is on screen');
+    await shot(phone.page, 'jobs-phone');
+    // Cancel in the desktop page: the button is disabled at once, the row ends canceled, on both pages.
+    const cancel = row(slow.id).locator('.job-cancel');
+    await cancel.click();
+    await page.locator(`.job[data-job-id="${slow.id}"] .job-cancel:disabled`).or(page.locator(`.job[data-job-id="${slow.id}"][data-state="canceled"]`)).first().waitFor();
+    await row(slow.id).and(page.locator('[data-state="canceled"]')).waitFor({ timeout: 15_000 });
+    await phone.page.locator(`.job[data-job-id="${slow.id}"][data-state="canceled"]`).waitFor({ timeout: 15_000 });
+    assert.equal((await api('GET', `/api/jobs/${slow.id}`)).state, 'canceled');
+    assert.equal(await page.locator(`.job[data-job-id="${slow.id}"]`).count(), 1, 'one row per job');
+    // The state filter.
+    await page.selectOption('#job-state', 'canceled');
+    await row(slow.id).waitFor();
+    await row(quick.id).waitFor({ state: 'detached' });
+    await page.selectOption('#job-state', '');
+    await row(quick.id).waitFor();
+    await shot(page, 'jobs-canceled');
+    await phone.context.close();
+    await context.close();
+  });
+
   test('no page errors, and the token never reached the console or a URL', () => {
     assert.deepEqual(pageErrors, []);
     const leaked = requestUrls.filter((u) => u.includes(TOKEN));

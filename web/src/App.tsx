@@ -6,11 +6,12 @@ import type { ProjectInfo, SessionInfo } from './api/types';
 import { ChatView } from './components/ChatView';
 import { Composer } from './components/Composer';
 import { DialogProvider, useDialog } from './components/Dialog';
+import { JobsView } from './components/JobsView';
 import { Sidebar, type SidebarActions } from './components/Sidebar';
 import { Logo } from './components/Logo';
 import { SignIn } from './components/SignIn';
 import { useDirectory } from './hooks/useDirectory';
-import { getToken, hashSession, onAuthChange, setHashSession, setToken, signOut, takeTokenFromUrl } from './lib/auth';
+import { getToken, hashJobs, hashSession, onAuthChange, setHashJobs, setHashSession, setToken, signOut, takeTokenFromUrl } from './lib/auth';
 import { sessionTitle } from './lib/format';
 
 interface Toast {
@@ -82,6 +83,8 @@ export function App() {
 
 function Shell() {
   const [current, setCurrent] = useState<string | null>(() => hashSession());
+  // The Jobs view (all jobs, or one project's) instead of a chat.
+  const [jobs, setJobs] = useState<{ projectId: string | null } | null>(() => (hashSession() ? null : hashJobs()));
   const [navOpen, setNavOpen] = useState(false);
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [firstMessage, setFirstMessage] = useState<{ id: string; text: string } | null>(null);
@@ -98,13 +101,29 @@ function Shell() {
 
   const select = useCallback((id: string | null) => {
     setCurrent(id);
+    setJobs(null);
     setHashSession(id);
+    setNavOpen(false);
+  }, []);
+
+  const openJobs = useCallback((projectId: string | null) => {
+    setCurrent(null);
+    setJobs({ projectId });
+    setHashJobs(projectId);
     setNavOpen(false);
   }, []);
 
   useEffect(() => {
     const onHash = () => {
       const id = hashSession();
+      if (id) setJobs(null);
+      else {
+        const j = hashJobs();
+        if (j) {
+          setCurrent(null);
+          setJobs((o) => (o && o.projectId === j.projectId ? o : j));
+        }
+      }
       setCurrent((c) => (id && id !== c ? id : c));
     };
     window.addEventListener('hashchange', onHash);
@@ -151,6 +170,7 @@ function Shell() {
   const actions: SidebarActions = useMemo(
     () => ({
       select: (id) => select(id),
+      jobs: (projectId) => openJobs(projectId ?? null),
       newChat: async (projectId) => {
         if (!projectId) {
           // A chat is created when its first message is sent (no empty chats piling up).
@@ -248,7 +268,7 @@ function Shell() {
       },
       signOut: () => signOut(''),
     }),
-    [ask, createChat, current, dir, projectOptions, run, select],
+    [ask, createChat, current, dir, openJobs, projectOptions, run, select],
   );
 
   // Shortcuts: Alt+N new chat, Alt+↑/↓ previous/next chat.
@@ -289,9 +309,17 @@ function Shell() {
 
   return (
     <div className={`app${navOpen ? ' nav-open' : ''}`} id="app">
-      <Sidebar dir={dir} currentId={current} runningId={runningId} a={actions} />
+      <Sidebar dir={dir} currentId={current} jobsOpen={jobs && !jobs.projectId ? true : false} runningId={runningId} a={actions} />
       <div className="scrim" id="scrim" onClick={() => setNavOpen(false)} />
-      {current ? (
+      {jobs ? (
+        <JobsView
+          key={jobs.projectId ?? ''}
+          projectId={jobs.projectId}
+          projectName={jobs.projectId ? (dir.projects.find((p) => p.id === jobs.projectId)?.name ?? 'Project') : null}
+          onOpenNav={() => setNavOpen(true)}
+          toast={toast}
+        />
+      ) : current ? (
         <ChatView
           key={current}
           sessionId={current}

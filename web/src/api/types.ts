@@ -29,3 +29,7 @@ export type StreamedEvent = S['StreamedEvent'];
 export type EventKind = StreamedEvent['kind'];
 /** The event of one kind, with its `data` typed. */
 export type EventOf<K extends EventKind> = Extract<StreamedEvent, { kind: K }>;
+export type JobInfo = S['JobInfo'];
+export type JobPage = S['JobPage'];
+export type JobState = S['JobState'];
+export type Enqueued = S['Enqueued'];

@@ -9,6 +9,8 @@ import { Menu } from './Menu';
 
 export interface SidebarActions {
   select: (id: string) => void;
+  /** Opens the Jobs view: all jobs, or one project's. */
+  jobs: (projectId?: string) => void;
   newChat: (projectId?: string) => void;
   rename: (s: SessionInfo) => void;
   move: (s: SessionInfo) => void;
@@ -65,11 +67,13 @@ const CONN_LABEL: Record<string, string> = {
 export function Sidebar({
   dir,
   currentId,
+  jobsOpen = false,
   runningId,
   a,
 }: {
   dir: Directory;
   currentId: string | null;
+  jobsOpen?: boolean;
   runningId: string | null;
   a: SidebarActions;
 }) {
@@ -93,6 +97,15 @@ export function Sidebar({
         <span className="plus" aria-hidden="true" /> New chat
       </button>
       <nav className="tree" aria-label="Chats">
+        <button
+          type="button"
+          className={`nav-link${jobsOpen ? ' current' : ''}`}
+          id="nav-jobs"
+          aria-current={jobsOpen ? 'page' : undefined}
+          onClick={() => a.jobs()}
+        >
+          <span className="jobs-glyph" aria-hidden="true" /> Jobs
+        </button>
         <div className="section-head">
           <span>Projects</span>
           <button type="button" className="icon-btn small" title="New project" aria-label="New project" id="new-project" onClick={a.newProject}>
@@ -126,6 +139,7 @@ export function Sidebar({
                     className="row-menu"
                     items={[
                       { label: 'New chat here', onSelect: () => a.newChat(p.id), id: 'project-new-chat' },
+                      { label: 'Jobs', onSelect: () => a.jobs(p.id), id: 'project-jobs' },
                       { label: 'Working directory…', onSelect: () => a.projectCwd(p), id: 'project-cwd' },
                       { label: 'Rename…', onSelect: () => a.renameProject(p), id: 'project-rename' },
                       { label: 'Delete project…', onSelect: () => a.deleteProject(p), danger: true, id: 'project-delete' },

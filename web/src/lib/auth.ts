@@ -75,5 +75,19 @@ export function setHashSession(id: string | null): void {
   const params = new URLSearchParams(location.hash.slice(1));
   if (id) params.set('session', id);
   else params.delete('session');
+  params.delete('jobs');
+  replaceHash(params);
+}
+
+/** The Jobs view named in the address bar: `#jobs` (all) or `#jobs=<projectId>`; else `null`. */
+export function hashJobs(): { projectId: string | null } | null {
+  const v = new URLSearchParams(location.hash.slice(1)).get('jobs');
+  return v === null ? null : { projectId: v || null };
+}
+
+export function setHashJobs(projectId: string | null): void {
+  const params = new URLSearchParams(location.hash.slice(1));
+  params.delete('session');
+  params.set('jobs', projectId ?? '');
   replaceHash(params);
 }
